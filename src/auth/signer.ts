@@ -1,0 +1,42 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Compact signed tokens: base64url(payload) "." base64url(HMAC-SHA256(secret, kind ‖ payload)).
+ * The kind byte keeps a user token from ever passing as a queue token and vice versa.
+ * Checking one needs no store, so any instance sharing the secret can do it.
+ */
+export class Signer {
+  constructor(private readonly secret: Buffer) {}
+
+  private mac(kind: number, payload: Buffer): Buffer {
+    return createHmac('sha256', this.secret).update(Buffer.of(kind)).update(payload).digest();
+  }
+
+  sign(kind: number, payload: Buffer): string {
+    return `${payload.toString('base64url')}.${this.mac(kind, payload).toString('base64url')}`;
+  }
+
+  /** The payload when the token is well formed and its signature is right, else null. */
+  open(kind: number, token: string): Buffer | null {
+    const dot = token.indexOf('.');
+    if (dot <= 0 || dot !== token.lastIndexOf('.') || token.length > 512) return null;
+    const payload = Buffer.from(token.slice(0, dot), 'base64url');
+    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+    const expected = this.mac(kind, payload);
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return null;
+    // base64url decoding is lenient; re-encoding rejects any variant spelling of the token.
+    if (payload.toString('base64url') !== token.slice(0, dot)) return null;
+    return payload;
+  }
+}
+
+export const TOKEN_KIND = { user: 1, queue: 2 } as const;
+
+export function uuidToBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
+}
+
+export function bytesToUuid(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * Every setting, read from the environment once at start, validated, then frozen.
+ * Nothing else in the codebase reads process.env.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** postgres://… for a PostgreSQL server; undefined: embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** Where the embedded database and the generated secret live; 'memory' keeps nothing. */
+  dataDir: string;
+  redisUrl: string | undefined;
+  authSecret: string | undefined;
+  adminKey: string | undefined;
+  holdTtlMs: number;
+  queueActiveTtlMs: number;
+  queueMaxActive: number;
+  queueAdmitPerSecond: number;
+  queueIdleTimeoutMs: number;
+  maxHoldsPerUser: number;
+  seedDemo: boolean;
+  dbPoolSize: number;
+  dbStatementTimeoutMs: number;
+  /** Requests per minute per client (user, or IP when anonymous); 0 turns the limiter off. */
+  rateLimitPerMinute: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+/** Seconds, decimals allowed ("0.5") so tests can run fast; returned in milliseconds. */
+function seconds(env: Env, name: string, fallback: number, maxSeconds = 86_400 * 7): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback * 1000;
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new ConfigError(`${name} must be a number of seconds, got "${value}"`);
+  const n = Number(value);
+  if (n <= 0 || n > maxSeconds) throw new ConfigError(`${name} must be above 0 and at most ${maxSeconds}, got ${n}`);
+  return Math.round(n * 1000);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const authSecret = raw(env, 'AUTH_SECRET');
+  if (authSecret !== undefined && authSecret.length < 16) {
+    throw new ConfigError('AUTH_SECRET must be at least 16 characters long');
+  }
+  // Instances that share a database or a queue must sign tokens with one secret; a secret
+  // generated per machine would make every instance reject the others' tokens.
+  if (authSecret === undefined && (databaseUrl || redisUrl)) {
+    throw new ConfigError(
+      `AUTH_SECRET must be set when ${databaseUrl ? 'DATABASE_URL' : 'REDIS_URL'} is set: every instance must sign and check tokens with the same secret`,
+    );
+  }
+  const host = raw(env, 'HOST') ?? '127.0.0.1';
+  const config: Config = {
+    port: integer(env, 'PORT', 3000, 0, 65_535),
+    host,
+    databaseUrl,
+    dataDir: raw(env, 'DATA_DIR') ?? './data',
+    redisUrl,
+    authSecret,
+    adminKey: raw(env, 'ADMIN_KEY'),
+    holdTtlMs: seconds(env, 'HOLD_TTL_SECONDS', 300),
+    queueActiveTtlMs: seconds(env, 'QUEUE_ACTIVE_TTL_SECONDS', 600),
+    queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 100, 1, 1_000_000),
+    queueAdmitPerSecond: integer(env, 'QUEUE_ADMIT_PER_SECOND', 20, 1, 100_000),
+    queueIdleTimeoutMs: seconds(env, 'QUEUE_IDLE_TIMEOUT_SECONDS', 60),
+    maxHoldsPerUser: integer(env, 'MAX_HOLDS_PER_USER', 4, 1, 50),
+    seedDemo: boolean(env, 'SEED_DEMO', databaseUrl === undefined),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0, 10_000_000),
+    logLevel: raw(env, 'LOG_LEVEL') ?? 'info',
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,169 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey(),
+  name: text('name'),
+  createdAt: ts('created_at').notNull(),
+});
+
+/** One row per user who ever charged; no row reads as a balance of 0. */
+export const wallets = pgTable(
+  'wallets',
+  {
+    userId: uuid('user_id')
+      .primaryKey()
+      .references(() => users.id),
+    balance: integer('balance').notNull(),
+  },
+  (t) => [check('wallets_balance_range', sql`${t.balance} BETWEEN 0 AND 1000000000`)],
+);
+
+/**
+ * Append-only (a trigger refuses UPDATE and DELETE): amounts are signed, so the sum of a
+ * user's rows is the balance. `seq` orders entries written in the same millisecond.
+ */
+export const walletTransactions = pgTable(
+  'wallet_transactions',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    id: uuid('id').notNull().unique(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    type: text('type', { enum: ['CHARGE', 'PAYMENT', 'REFUND'] }).notNull(),
+    amount: integer('amount').notNull(),
+    balanceAfter: integer('balance_after').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('wallet_transactions_user_idx').on(t.userId, t.seq),
+    check('wallet_transactions_balance_after_range', sql`${t.balanceAfter} BETWEEN 0 AND 1000000000`),
+  ],
+);
+
+export const concerts = pgTable('concerts', {
+  id: uuid('id').primaryKey(),
+  title: text('title').notNull(),
+  venue: text('venue').notNull(),
+  createdAt: ts('created_at').notNull(),
+});
+
+/** A concert on one date: a show with its own seats. */
+export const shows = pgTable(
+  'shows',
+  {
+    id: uuid('id').primaryKey(),
+    concertId: uuid('concert_id')
+      .notNull()
+      .references(() => concerts.id),
+    date: date('date', { mode: 'string' }).notNull(),
+    totalSeats: integer('total_seats').notNull(),
+  },
+  (t) => [uniqueIndex('shows_concert_date_key').on(t.concertId, t.date)],
+);
+
+/**
+ * The seat row is what a hold contends on. A seat is SOLD when `sold`; HELD while
+ * `hold_expires_at` is in the future; AVAILABLE otherwise, so a lapsed hold is free the
+ * instant it lapses without anything having to clear it.
+ */
+export const seats = pgTable(
+  'seats',
+  {
+    showId: uuid('show_id')
+      .notNull()
+      .references(() => shows.id),
+    seatNumber: integer('seat_number').notNull(),
+    price: integer('price').notNull(),
+    reservationId: uuid('reservation_id'),
+    holdExpiresAt: ts('hold_expires_at'),
+    sold: boolean('sold').notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.showId, t.seatNumber] }),
+    check('seats_price_range', sql`${t.price} BETWEEN 1 AND 10000000`),
+  ],
+);
+
+export const reservations = pgTable(
+  'reservations',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    concertId: uuid('concert_id')
+      .notNull()
+      .references(() => concerts.id),
+    showId: uuid('show_id')
+      .notNull()
+      .references(() => shows.id),
+    date: date('date', { mode: 'string' }).notNull(),
+    seatNumber: integer('seat_number').notNull(),
+    price: integer('price').notNull(),
+    /** Stored status; a HELD row whose hold has lapsed reads as EXPIRED (see reservation rules). */
+    status: text('status', { enum: ['HELD', 'CONFIRMED', 'EXPIRED', 'CANCELLED'] }).notNull(),
+    holdExpiresAt: ts('hold_expires_at').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('reservations_user_idx').on(t.userId, t.createdAt),
+    index('reservations_user_concert_held_idx').on(t.userId, t.concertId).where(sql`${t.status} = 'HELD'`),
+    index('reservations_held_expiry_idx').on(t.holdExpiresAt).where(sql`${t.status} = 'HELD'`),
+    // The last line of defence against a double sale: one confirmed reservation per seat.
+    uniqueIndex('reservations_one_sale_per_seat')
+      .on(t.showId, t.seatNumber)
+      .where(sql`${t.status} = 'CONFIRMED'`),
+  ],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: uuid('id').primaryKey(),
+    reservationId: uuid('reservation_id')
+      .notNull()
+      .unique()
+      .references(() => reservations.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    concertId: uuid('concert_id').notNull(),
+    date: date('date', { mode: 'string' }).notNull(),
+    seatNumber: integer('seat_number').notNull(),
+    amount: integer('amount').notNull(),
+    paidAt: ts('paid_at').notNull(),
+  },
+  (t) => [index('payments_user_idx').on(t.userId, t.paidAt)],
+);
+
+/** The first response to an idempotent write, replayed for retries with the same key. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: uuid('user_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code'),
+    response: jsonb('response'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

@@ -1,0 +1,88 @@
+/**
+ * The waiting room's state, per concert. Two implementations keep it: in process
+ * (`MemoryQueueStore`, one instance) and in Redis (`RedisQueueStore`, any number of
+ * instances). Each method is one atomic step of the queue, so callers never read-then-write.
+ *
+ * A ticket is a concert's arrival number (1, 2, 3, …): arrival order is ticket order.
+ * Tokens carry (concert, user, ticket) under a signature; the store only answers which state
+ * a ticket is in.
+ */
+export interface QueueSettings {
+  maxActive: number;
+  admitPerSecond: number;
+  paused: boolean;
+}
+
+export interface QueueTimings {
+  /** How long an admitted ticket stays ACTIVE. */
+  activeTtlMs: number;
+  /** A WAITING ticket not seen for this long is dropped. */
+  idleTimeoutMs: number;
+}
+
+/** Admissions measured over the recent window, for the wait estimate. */
+export interface AdmissionSample {
+  /** Tickets admitted within the window. */
+  count: number;
+  /** Milliseconds the window actually covers (from its oldest admission to now). */
+  spanMs: number;
+}
+
+export type TicketView =
+  | { state: 'WAITING'; position: number; admissions: AdmissionSample; settings: QueueSettings }
+  | { state: 'ACTIVE'; activeUntil: number }
+  | { state: 'EXPIRED' };
+
+export interface JoinResult {
+  ticket: number;
+  /** false when the user already held a WAITING or ACTIVE ticket, which is returned. */
+  created: boolean;
+  view: TicketView;
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+}
+
+export interface QueueStore {
+  /**
+   * Takes a ticket at the back of the line, or returns the user's WAITING or ACTIVE one.
+   * A user whose last ticket is EXPIRED (or gone) gets a new ticket.
+   */
+  join(concertId: string, userId: string, now: number): Promise<JoinResult>;
+
+  /**
+   * The state of a ticket. `touch` records a sign of life for a WAITING ticket, which keeps it
+   * from being dropped as idle. Unknown tickets are EXPIRED. A lapsed ACTIVE ticket is
+   * EXPIRED at once, whether or not `advance` has run.
+   */
+  view(concertId: string, ticket: number, now: number, touch: boolean): Promise<TicketView>;
+
+  /** The ticket leaves the line or gives back its active slot; it is EXPIRED from now on. */
+  leave(concertId: string, ticket: number, now: number): Promise<void>;
+
+  /**
+   * One atomic admission step: expires lapsed ACTIVE tickets, drops idle WAITING ones, then
+   * admits from the front of the line while fewer than maxActive are ACTIVE and fewer than
+   * admitPerSecond were admitted in the last second (a sliding window). Safe to call from
+   * any instance at any moment; returns how many were admitted.
+   */
+  advance(concertId: string, now: number): Promise<number>;
+
+  counts(concertId: string, now: number): Promise<QueueCounts>;
+
+  getSettings(concertId: string): Promise<QueueSettings>;
+  updateSettings(concertId: string, patch: Partial<QueueSettings>): Promise<QueueSettings>;
+
+  /** Concerts whose line has ever been joined, for the admission ticker to advance. */
+  concertIds(): Promise<string[]>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The window over which admissions are measured for the wait estimate. */
+export const ADMISSION_SAMPLE_WINDOW_MS = 60_000;
+/** The window the admission rate limit applies to. */
+export const ADMISSION_RATE_WINDOW_MS = 1_000;

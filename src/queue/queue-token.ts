@@ -1,0 +1,37 @@
+import { bytesToUuid, type Signer, TOKEN_KIND, uuidToBytes } from '../auth/signer.js';
+
+export interface QueueTokenClaims {
+  concertId: string;
+  userId: string;
+  /** Arrival number within the concert's line. */
+  ticket: number;
+}
+
+const PAYLOAD_BYTES = 16 + 16 + 6;
+
+/**
+ * A queue token names its concert, its user and its ticket number under the server's
+ * signature, so it cannot be forged or edited, and the same ticket always yields the same
+ * token (a user who joins again gets the identical string back).
+ */
+export class QueueTokens {
+  constructor(private readonly signer: Signer) {}
+
+  issue(claims: QueueTokenClaims): string {
+    const payload = Buffer.alloc(PAYLOAD_BYTES);
+    uuidToBytes(claims.concertId).copy(payload, 0);
+    uuidToBytes(claims.userId).copy(payload, 16);
+    payload.writeUIntBE(claims.ticket, 32, 6);
+    return this.signer.sign(TOKEN_KIND.queue, payload);
+  }
+
+  verify(token: string): QueueTokenClaims | null {
+    const payload = this.signer.open(TOKEN_KIND.queue, token);
+    if (payload?.length !== PAYLOAD_BYTES) return null;
+    return {
+      concertId: bytesToUuid(payload.subarray(0, 16)),
+      userId: bytesToUuid(payload.subarray(16, 32)),
+      ticket: payload.readUIntBE(32, 6),
+    };
+  }
+}
