@@ -23,6 +23,7 @@ CREATE TABLE "payments" (
 	"date" date NOT NULL,
 	"seat_number" integer NOT NULL,
 	"amount" integer NOT NULL,
+	"balance_after" integer NOT NULL,
 	"paid_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "payments_reservation_id_unique" UNIQUE("reservation_id")
 );

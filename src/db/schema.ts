@@ -149,6 +149,8 @@ export const payments = pgTable(
     date: date('date', { mode: 'string' }).notNull(),
     seatNumber: integer('seat_number').notNull(),
     amount: integer('amount').notNull(),
+    /** The balance left right after this payment, as the receipt shows it. */
+    balanceAfter: integer('balance_after').notNull(),
     paidAt: ts('paid_at').notNull(),
   },
   (t) => [index('payments_user_idx').on(t.userId, t.paidAt)],

@@ -2,9 +2,9 @@ import type { AdmissionSample, QueueSettings, QueueTimings } from './queue-store
 
 /**
  * The wait estimate: position divided by the admission rate actually measured. Until there is
- * a measurement (a line that has not moved yet), the rate the line can sustain stands in: no
- * faster than admitPerSecond, and no faster than active slots turn over when every slot is
- * held for its whole window.
+ * a measurement (a line that has not moved in the sample window), the settings stand in: the
+ * first maxActive go in at admitPerSecond, everyone after them as fast as active slots turn
+ * over when each is held for its whole window.
  */
 export function estimateWaitSeconds(
   position: number,
@@ -12,8 +12,9 @@ export function estimateWaitSeconds(
   settings: QueueSettings,
   timings: QueueTimings,
 ): number {
-  const rate = measuredRate(sample) ?? sustainableRate(settings, timings);
-  return Math.max(1, Math.ceil(position / rate));
+  const rate = measuredRate(sample);
+  const seconds = rate !== null ? position / rate : priorWaitSeconds(position, settings, timings);
+  return Math.max(1, Math.ceil(seconds));
 }
 
 /** Admissions per second over the sample, or null when there are too few to trust. */
@@ -22,8 +23,16 @@ export function measuredRate(sample: AdmissionSample): number | null {
   return sample.count / Math.max(1, sample.spanMs / 1000);
 }
 
+/** The wait before any admission was measured, from the settings alone. */
+export function priorWaitSeconds(position: number, settings: QueueSettings, timings: QueueTimings): number {
+  const firstWave = Math.min(position, settings.maxActive);
+  const later = position - firstWave;
+  return firstWave / settings.admitPerSecond + (later > 0 ? later / sustainableRate(settings, timings) : 0);
+}
+
+/** The steady admission rate when every slot is held for its whole active window. */
 export function sustainableRate(settings: QueueSettings, timings: QueueTimings): number {
-  const turnover = settings.maxActive / Math.max(1, timings.activeTtlMs / 1000);
+  const turnover = settings.maxActive / Math.max(0.001, timings.activeTtlMs / 1000);
   return Math.max(0.001, Math.min(settings.admitPerSecond, turnover));
 }
 

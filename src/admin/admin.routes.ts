@@ -1,0 +1,151 @@
+import { Type } from 'typebox';
+import type { Clock } from '../clock.js';
+import { ConcertSchema } from '../concerts/concerts.routes.js';
+import type { ConcertsService } from '../concerts/concerts.service.js';
+import { todayUtc } from '../concerts/dates.js';
+import { requireAdmin } from '../http/auth.js';
+import { AppError } from '../http/errors.js';
+import { errors, IsoDate, Uuid } from '../http/schemas.js';
+import type { App } from '../http/types.js';
+import type { QueueService } from '../queue/queue.service.js';
+import { MAX_SEATS_PER_SHOW } from '../reservations/reservations.routes.js';
+import { MAX_PRICE } from '../wallet/money.js';
+
+const QueueAdmin = Type.Object({
+  waiting: Type.Integer(),
+  active: Type.Integer(),
+  maxActive: Type.Integer(),
+  admitPerSecond: Type.Integer(),
+  paused: Type.Boolean(),
+});
+
+export function adminRoutes(
+  app: App,
+  concerts: ConcertsService,
+  queue: QueueService,
+  adminKey: string | undefined,
+  clock: Clock,
+  admittedBy: (concertId: string) => number,
+): void {
+  const admin = { onRequest: requireAdmin(adminKey) };
+  const Params = Type.Object({ concertId: Uuid });
+
+  app.post(
+    '/api/v1/admin/concerts',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Create a concert with its dates and seats',
+        security: [{ adminKey: [] }],
+        body: Type.Object(
+          {
+            title: Type.String({ minLength: 1, maxLength: 200 }),
+            venue: Type.String({ minLength: 1, maxLength: 200 }),
+            dates: Type.Array(
+              Type.Object(
+                {
+                  date: IsoDate,
+                  seats: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SEATS_PER_SHOW, default: 50 })),
+                  price: Type.Integer({ minimum: 1, maximum: MAX_PRICE }),
+                },
+                { additionalProperties: false },
+              ),
+              { minItems: 1, maxItems: 366 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: ConcertSchema, ...errors(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const dates = request.body.dates.map((d) => d.date);
+      if (new Set(dates).size !== dates.length) throw new AppError('VALIDATION_FAILED', 'Each date may appear once');
+      const today = todayUtc(clock.now());
+      const past = dates.find((d) => d < today);
+      if (past) throw new AppError('VALIDATION_FAILED', `${past} is in the past`);
+      return reply.code(201).send(await concerts.create(request.body, clock.now()));
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/concerts/:concertId/queue',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'The line of a concert and its settings',
+        security: [{ adminKey: [] }],
+        params: Params,
+        response: { 200: QueueAdmin, ...errors(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      await concerts.assertExists(request.params.concertId);
+      return queue.settings(request.params.concertId);
+    },
+  );
+
+  app.patch(
+    '/api/v1/admin/concerts/:concertId/queue',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Steer the line: max active, admission rate, pause',
+        security: [{ adminKey: [] }],
+        params: Params,
+        body: Type.Object(
+          {
+            maxActive: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+            admitPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+            paused: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: QueueAdmin, ...errors(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      await concerts.assertExists(request.params.concertId);
+      return queue.updateSettings(request.params.concertId, request.body);
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/concerts/:concertId/stats',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'A live view of a sale: line, admissions and seats',
+        security: [{ adminKey: [] }],
+        params: Params,
+        response: {
+          200: Type.Object({
+            ...QueueAdmin.properties,
+            admittedTotal: Type.Integer({ description: 'admitted by this instance since it started' }),
+            seatsTotal: Type.Integer(),
+            seatsHeld: Type.Integer(),
+            seatsSold: Type.Integer(),
+          }),
+          ...errors(400, 401, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { concertId } = request.params;
+      await concerts.assertExists(concertId);
+      const [line, seats] = await Promise.all([queue.settings(concertId), concerts.seatStats([concertId], clock.now())]);
+      const s = seats[0] ?? { total: 0, held: 0, sold: 0 };
+      return {
+        ...line,
+        admittedTotal: admittedBy(concertId),
+        seatsTotal: s.total,
+        seatsHeld: s.held,
+        seatsSold: s.sold,
+      };
+    },
+  );
+}

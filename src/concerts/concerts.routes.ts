@@ -1,0 +1,92 @@
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Clock } from '../clock.js';
+import { authenticate, gate } from '../http/auth.js';
+import { errors, IsoDate, Uuid } from '../http/schemas.js';
+import type { App } from '../http/types.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { AccessTokens } from '../users/access-token.js';
+import type { ConcertsService } from './concerts.service.js';
+
+export const ConcertSchema = Type.Object({
+  concertId: Uuid,
+  title: Type.String(),
+  venue: Type.String(),
+  dates: Type.Array(IsoDate),
+});
+
+const GateHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String()) });
+const gatedErrors = errors(400, 401, 403, 404, 429);
+const concertFromPath = (request: FastifyRequest) => (request.params as { concertId: string }).concertId;
+
+export function concertsRoutes(
+  app: App,
+  concerts: ConcertsService,
+  queue: QueueService,
+  accessTokens: AccessTokens,
+  clock: Clock,
+): void {
+  const gated = { onRequest: authenticate(accessTokens), preHandler: gate(queue, concertFromPath) };
+
+  app.get(
+    '/api/v1/concerts',
+    {
+      schema: {
+        tags: ['concerts'],
+        summary: 'Concerts and their upcoming dates',
+        response: { 200: Type.Array(ConcertSchema), ...errors(429) },
+      },
+    },
+    async () => concerts.list(clock.now()),
+  );
+
+  app.get(
+    '/api/v1/concerts/:concertId/dates',
+    {
+      ...gated,
+      schema: {
+        tags: ['concerts'],
+        summary: 'Dates not in the past with seats left (gated)',
+        security: [{ bearer: [], queueToken: [] }],
+        headers: GateHeaders,
+        params: Type.Object({ concertId: Uuid }),
+        response: {
+          200: Type.Array(
+            Type.Object({ date: IsoDate, totalSeats: Type.Integer(), availableSeats: Type.Integer() }),
+          ),
+          ...gatedErrors,
+        },
+      },
+    },
+    async (request) => concerts.availableDates(request.params.concertId, clock.now()),
+  );
+
+  app.get(
+    '/api/v1/concerts/:concertId/dates/:date/seats',
+    {
+      ...gated,
+      schema: {
+        tags: ['concerts'],
+        summary: 'Every seat of a show with its price and state (gated)',
+        security: [{ bearer: [], queueToken: [] }],
+        headers: GateHeaders,
+        params: Type.Object({ concertId: Uuid, date: IsoDate }),
+        response: {
+          200: Type.Object({
+            date: IsoDate,
+            availableSeats: Type.Integer(),
+            seats: Type.Array(
+              Type.Object({
+                seatNumber: Type.Integer({ minimum: 1 }),
+                price: Type.Integer(),
+                status: Type.Union([Type.Literal('AVAILABLE'), Type.Literal('HELD'), Type.Literal('SOLD')]),
+              }),
+            ),
+          }),
+          ...gatedErrors,
+        },
+      },
+    },
+    async (request) => concerts.seatMap(request.params.concertId, request.params.date, clock.now()),
+  );
+}

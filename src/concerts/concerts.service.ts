@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/client.js';
+import { concerts, seats, shows } from '../db/schema.js';
+import { AppError } from '../http/errors.js';
+import { todayUtc } from './dates.js';
+
+export interface ConcertSummary {
+  concertId: string;
+  title: string;
+  venue: string;
+  dates: string[];
+}
+
+export interface NewConcert {
+  title: string;
+  venue: string;
+  dates: { date: string; seats?: number; price: number }[];
+}
+
+export interface Show {
+  id: string;
+  concertId: string;
+  date: string;
+  totalSeats: number;
+}
+
+export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
+
+export const DEFAULT_SEATS_PER_SHOW = 50;
+
+/**
+ * Concerts, their dates (shows) and seats. Concerts and shows never change once created (the
+ * API has no way to edit or delete them), so their existence and shape are cached in process;
+ * seat state is always read from the database.
+ */
+export class ConcertsService {
+  private readonly knownConcerts = new Set<string>();
+  private readonly showCache = new Map<string, Show>();
+
+  constructor(private readonly db: Db) {}
+
+  async list(now: number): Promise<ConcertSummary[]> {
+    const rows = await this.db
+      .select({ id: concerts.id, title: concerts.title, venue: concerts.venue, date: shows.date })
+      .from(concerts)
+      .leftJoin(shows, and(eq(shows.concertId, concerts.id), gte(shows.date, todayUtc(now))))
+      .orderBy(asc(concerts.createdAt), asc(concerts.id), asc(shows.date));
+    const byId = new Map<string, ConcertSummary>();
+    for (const row of rows) {
+      let concert = byId.get(row.id);
+      if (!concert) {
+        concert = { concertId: row.id, title: row.title, venue: row.venue, dates: [] };
+        byId.set(row.id, concert);
+      }
+      if (row.date) concert.dates.push(row.date);
+    }
+    return [...byId.values()];
+  }
+
+  async exists(concertId: string): Promise<boolean> {
+    if (this.knownConcerts.has(concertId)) return true;
+    const [row] = await this.db.select({ id: concerts.id }).from(concerts).where(eq(concerts.id, concertId));
+    if (row) this.knownConcerts.add(concertId);
+    return row !== undefined;
+  }
+
+  async assertExists(concertId: string): Promise<void> {
+    if (!(await this.exists(concertId))) throw new AppError('CONCERT_NOT_FOUND', `No concert ${concertId}`);
+  }
+
+  /** The show of a concert on a date that has not passed; 404 for an unknown concert or date. */
+  async findShow(concertId: string, date: string, now: number): Promise<Show> {
+    const key = `${concertId}/${date}`;
+    let show = this.showCache.get(key);
+    if (!show) {
+      await this.assertExists(concertId);
+      const [row] = await this.db
+        .select()
+        .from(shows)
+        .where(and(eq(shows.concertId, concertId), eq(shows.date, date)));
+      if (!row) throw new AppError('DATE_NOT_FOUND', `Concert ${concertId} has no show on ${date}`);
+      show = row;
+      this.showCache.set(key, show);
+    }
+    if (show.date < todayUtc(now)) throw new AppError('DATE_NOT_FOUND', `The show on ${date} has already taken place`);
+    return show;
+  }
+
+  /** Dates not in the past with at least one seat free, ascending. */
+  async availableDates(concertId: string, now: number) {
+    await this.assertExists(concertId);
+    const at = new Date(now);
+    const rows = rowsOf<{ date: string; totalSeats: number; availableSeats: number }>(
+      await this.db.execute(sql`
+        SELECT s.date::text AS "date", s.total_seats AS "totalSeats",
+               count(*) FILTER (WHERE NOT seat.sold
+                 AND (seat.hold_expires_at IS NULL OR seat.hold_expires_at <= ${at}))::int AS "availableSeats"
+        FROM ${shows} s JOIN ${seats} seat ON seat.show_id = s.id
+        WHERE s.concert_id = ${concertId} AND s.date >= ${todayUtc(now)}
+        GROUP BY s.id
+        HAVING count(*) FILTER (WHERE NOT seat.sold
+                 AND (seat.hold_expires_at IS NULL OR seat.hold_expires_at <= ${at})) > 0
+        ORDER BY s.date`),
+    );
+    return rows;
+  }
+
+  /** Every seat of a show, ascending; a seat whose hold has lapsed is AVAILABLE. */
+  async seatMap(concertId: string, date: string, now: number) {
+    const show = await this.findShow(concertId, date, now);
+    const rows = await this.db
+      .select({ seatNumber: seats.seatNumber, price: seats.price, sold: seats.sold, until: seats.holdExpiresAt })
+      .from(seats)
+      .where(eq(seats.showId, show.id))
+      .orderBy(asc(seats.seatNumber));
+    let availableSeats = 0;
+    const list = rows.map((row) => {
+      const status: SeatStatus = row.sold
+        ? 'SOLD'
+        : row.until !== null && row.until.getTime() > now
+          ? 'HELD'
+          : 'AVAILABLE';
+      if (status === 'AVAILABLE') availableSeats++;
+      return { seatNumber: row.seatNumber, price: row.price, status };
+    });
+    return { date: show.date, availableSeats, seats: list };
+  }
+
+  async create(input: NewConcert, now: number): Promise<ConcertSummary> {
+    const concertId = randomUUID();
+    const dates = [...input.dates].sort((a, b) => a.date.localeCompare(b.date));
+    await this.db.transaction(async (tx) => {
+      await tx.insert(concerts).values({ id: concertId, title: input.title, venue: input.venue, createdAt: new Date(now) });
+      for (const d of dates) {
+        const showId = randomUUID();
+        const count = d.seats ?? DEFAULT_SEATS_PER_SHOW;
+        await tx.insert(shows).values({ id: showId, concertId, date: d.date, totalSeats: count });
+        await tx.insert(seats).values(
+          Array.from({ length: count }, (_, i) => ({ showId, seatNumber: i + 1, price: d.price })),
+        );
+      }
+    });
+    return { concertId, title: input.title, venue: input.venue, dates: dates.map((d) => d.date) };
+  }
+
+  /** Creates a concert with a given id and per-seat prices (the demo seed). */
+  async createWithPrices(
+    concertId: string,
+    title: string,
+    venue: string,
+    dates: string[],
+    priceOf: (seatNumber: number) => number,
+    now: number,
+  ): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.insert(concerts).values({ id: concertId, title, venue, createdAt: new Date(now) });
+      for (const date of dates) {
+        const showId = randomUUID();
+        await tx.insert(shows).values({ id: showId, concertId, date, totalSeats: DEFAULT_SEATS_PER_SHOW });
+        await tx.insert(seats).values(
+          Array.from({ length: DEFAULT_SEATS_PER_SHOW }, (_, i) => ({
+            showId,
+            seatNumber: i + 1,
+            price: priceOf(i + 1),
+          })),
+        );
+      }
+    });
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const [row] = await this.db.select({ id: concerts.id }).from(concerts).limit(1);
+    return row === undefined;
+  }
+
+  /** Seat counts for the operator: held (unlapsed) and sold across every show. */
+  async seatStats(concertIds: string[], now: number) {
+    if (concertIds.length === 0) return [];
+    return rowsOf<{ concertId: string; total: number; held: number; sold: number }>(
+      await this.db.execute(sql`
+        SELECT s.concert_id AS "concertId", count(*)::int AS total,
+               count(*) FILTER (WHERE NOT seat.sold AND seat.hold_expires_at > ${new Date(now)})::int AS held,
+               count(*) FILTER (WHERE seat.sold)::int AS sold
+        FROM ${shows} s JOIN ${seats} seat ON seat.show_id = s.id
+        WHERE s.concert_id IN ${inArrayValues(concertIds)}
+        GROUP BY s.concert_id`),
+    );
+  }
+
+  async allConcertIds(): Promise<string[]> {
+    return (await this.db.select({ id: concerts.id }).from(concerts)).map((r) => r.id);
+  }
+}
+
+function inArrayValues(values: string[]) {
+  return sql`(${sql.join(
+    values.map((v) => sql`${v}::uuid`),
+    sql`, `,
+  )})`;
+}

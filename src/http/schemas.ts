@@ -1,0 +1,29 @@
+import { type TSchema, Type } from 'typebox';
+
+/** Building blocks shared by every route's schemas. */
+export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
+export const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD', examples: ['2026-12-24'] });
+export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC' });
+export const Won = (description: string) => Type.Integer({ description });
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String({ description: 'Stable machine-readable error code' }),
+    detail: Type.String(),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details (application/problem+json)' },
+);
+
+/** Documented error responses of a route, by status: every one is a Problem. */
+export function errors(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, Problem]));
+}
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'Repeat a write safely: same key, same body' }),
+  ),
+});

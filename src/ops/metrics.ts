@@ -1,0 +1,102 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface MetricsSources {
+  /** Queue sizes and seat counts per concert, read when Prometheus scrapes. */
+  snapshot(): Promise<{ concertId: string; waiting: number; active: number; held: number; sold: number }[]>;
+}
+
+/** Prometheus metrics of one instance; queue and seat gauges are read fresh at each scrape. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'boxoffice_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'boxoffice_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly holds = new Counter({
+    name: 'boxoffice_holds_total',
+    help: 'Seat holds granted by this instance',
+    registers: [this.registry],
+  });
+  private readonly sales = new Counter({
+    name: 'boxoffice_sales_total',
+    help: 'Seats sold by this instance',
+    labelNames: ['concert_id'] as const,
+    registers: [this.registry],
+  });
+  private readonly revenue = new Counter({
+    name: 'boxoffice_sales_won_total',
+    help: 'Won taken in payments by this instance',
+    registers: [this.registry],
+  });
+  readonly admitted = new Counter({
+    name: 'boxoffice_queue_admitted_total',
+    help: 'Queue tokens admitted by this instance’s ticker',
+    labelNames: ['concert_id'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricsSources) {
+    const waiting = new Gauge({
+      name: 'boxoffice_queue_waiting',
+      help: 'Tokens waiting in line',
+      labelNames: ['concert_id'] as const,
+      registers: [this.registry],
+    });
+    const active = new Gauge({
+      name: 'boxoffice_queue_active',
+      help: 'Tokens admitted and active',
+      labelNames: ['concert_id'] as const,
+      registers: [this.registry],
+    });
+    const held = new Gauge({
+      name: 'boxoffice_seats_held',
+      help: 'Seats held and not lapsed',
+      labelNames: ['concert_id'] as const,
+      registers: [this.registry],
+    });
+    const sold = new Gauge({
+      name: 'boxoffice_seats_sold',
+      help: 'Seats sold',
+      labelNames: ['concert_id'] as const,
+      registers: [this.registry],
+      // One gauge collects for all four so a scrape reads the stores once.
+      async collect() {
+        waiting.reset();
+        active.reset();
+        held.reset();
+        sold.reset();
+        for (const s of await sources.snapshot()) {
+          waiting.set({ concert_id: s.concertId }, s.waiting);
+          active.set({ concert_id: s.concertId }, s.active);
+          held.set({ concert_id: s.concertId }, s.held);
+          sold.set({ concert_id: s.concertId }, s.sold);
+        }
+      },
+    });
+  }
+
+  observe(request: FastifyRequest, reply: FastifyReply): void {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
+    this.requests.inc(labels);
+    this.latency.observe(labels, reply.elapsedTime / 1000);
+  }
+
+  recordSale(payment: { concertId: string; amount: number }): void {
+    this.sales.inc({ concert_id: payment.concertId });
+    this.revenue.inc(payment.amount);
+  }
+}

@@ -1,0 +1,41 @@
+import { Type } from 'typebox';
+import type { Database } from '../db/client.js';
+import { errors } from '../http/schemas.js';
+import type { App } from '../http/types.js';
+import type { QueueStore } from '../queue/queue-store.js';
+import type { Metrics } from './metrics.js';
+
+export function opsRoutes(app: App, db: Database, store: QueueStore, metrics: Metrics): void {
+  const Status = Type.Object({ status: Type.String() });
+
+  app.get(
+    '/health/live',
+    { schema: { tags: ['operations'], summary: 'The process is running', response: { 200: Status } } },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The database (and Redis, where configured) answer',
+        response: { 200: Status, ...errors(503) },
+      },
+    },
+    async () => {
+      // Any failure here becomes 503 UNAVAILABLE through the error handler.
+      await Promise.all([db.ping(), store.ping()]);
+      return { status: 'ready' };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } },
+    async (_request, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  );
+}

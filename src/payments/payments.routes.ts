@@ -1,0 +1,82 @@
+import { Type } from 'typebox';
+import type { Clock } from '../clock.js';
+import { authenticate } from '../http/auth.js';
+import { fingerprint } from '../http/idempotency.js';
+import { errors, IdempotencyHeaders, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
+import type { App } from '../http/types.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { AccessTokens } from '../users/access-token.js';
+import type { PaymentsService, PaymentView } from './payments.service.js';
+
+const PaymentSchema = Type.Object({
+  paymentId: Uuid,
+  reservationId: Uuid,
+  concertId: Uuid,
+  date: IsoDate,
+  seatNumber: Type.Integer(),
+  amount: Type.Integer(),
+  balance: Type.Integer({ description: 'what is left after this payment' }),
+  paidAt: Timestamp,
+});
+
+export function paymentsRoutes(
+  app: App,
+  payments: PaymentsService,
+  queue: QueueService,
+  accessTokens: AccessTokens,
+  clock: Clock,
+  metrics: Metrics,
+): void {
+  const user = { onRequest: authenticate(accessTokens) };
+
+  app.post(
+    '/api/v1/payments',
+    {
+      ...user,
+      schema: {
+        tags: ['payments'],
+        summary: 'Pay for a held seat from the balance (gated, idempotent with Idempotency-Key)',
+        security: [{ bearer: [], queueToken: [] }],
+        headers: Type.Intersect([IdempotencyHeaders, Type.Object({ 'queue-token': Type.Optional(Type.String()) })]),
+        body: Type.Object({ reservationId: Uuid }, { additionalProperties: false }),
+        response: { 201: PaymentSchema, ...errors(400, 401, 403, 404, 409, 410, 429) },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const print = fingerprint('POST', '/api/v1/payments', request.body);
+      // A retry of a completed payment gets its first answer, even though the purchase has
+      // since expired the queue token that the gate would now refuse.
+      let outcome = await payments.replay(request.userId, key, print);
+      if (!outcome) {
+        // The gate, with the concert left to the service: it is the reservation's.
+        const claims = await queue.admit(request.headers['queue-token'], request.userId, undefined);
+        const paid = await payments.pay(request.userId, claims, request.body.reservationId, clock.now(), key, print);
+        if (paid.status === 201 && !paid.replayed) {
+          metrics.recordSale(paid.body as PaymentView);
+          // A buyer holding nothing else for the concert is done: the slot goes to the next in line.
+          if (paid.doneWithConcert) await queue.release(claims);
+        }
+        outcome = paid;
+      }
+      if (outcome.problem) reply.type('application/problem+json');
+      // A replayed or refused outcome carries its own status and body (a problem for a refusal).
+      return reply.code(outcome.status as 201).send(outcome.body as never);
+    },
+  );
+
+  app.get(
+    '/api/v1/payments',
+    {
+      ...user,
+      schema: {
+        tags: ['payments'],
+        summary: 'Your payments, newest first',
+        security: [{ bearer: [] }],
+        response: { 200: Type.Array(PaymentSchema), ...errors(401, 429) },
+      },
+    },
+    async (request) => payments.list(request.userId),
+  );
+}

@@ -1,0 +1,127 @@
+import type { Clock } from '../clock.js';
+import type { ConcertsService } from '../concerts/concerts.service.js';
+import { AppError } from '../http/errors.js';
+import { estimateWaitSeconds } from './queue-rules.js';
+import type { QueueSettings, QueueStore, QueueTimings, TicketView } from './queue-store.js';
+import type { QueueTokenClaims, QueueTokens } from './queue-token.js';
+
+export interface QueueStatus {
+  token: string;
+  concertId: string;
+  status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+  position: number | null;
+  estimatedWaitSeconds: number | null;
+  activeUntil: string | null;
+}
+
+/**
+ * The waiting room as buyers and the gate see it: tokens in, statuses out. Order, limits and
+ * expiry are decided atomically by the store; this class signs, checks and presents.
+ */
+export class QueueService {
+  constructor(
+    private readonly store: QueueStore,
+    private readonly tokens: QueueTokens,
+    private readonly concerts: ConcertsService,
+    private readonly clock: Clock,
+    private readonly timings: QueueTimings,
+  ) {}
+
+  async join(userId: string, concertId: string): Promise<{ created: boolean; status: QueueStatus }> {
+    await this.concerts.assertExists(concertId);
+    const { ticket, created, view } = await this.store.join(concertId, userId, this.clock.now());
+    const token = this.tokens.issue({ concertId, userId, ticket });
+    return { created, status: this.present(token, concertId, view) };
+  }
+
+  /** A status read; it also counts as the waiting user's sign of life. */
+  async status(token: string | undefined): Promise<QueueStatus> {
+    const claims = this.verify(token);
+    const view = await this.store.view(claims.concertId, claims.ticket, this.clock.now(), true);
+    return this.present(token!, claims.concertId, view);
+  }
+
+  async leave(token: string | undefined): Promise<void> {
+    const claims = this.verify(token);
+    await this.release(claims);
+  }
+
+  /** Gives the ticket's slot (or place in line) back and lets the next in line in at once. */
+  async release(claims: QueueTokenClaims): Promise<void> {
+    const now = this.clock.now();
+    await this.store.leave(claims.concertId, claims.ticket, now);
+    await this.store.advance(claims.concertId, now);
+  }
+
+  /** Checks a queue token's signature; 401 QUEUE_TOKEN_INVALID for anything not issued here. */
+  verify(token: string | undefined): QueueTokenClaims {
+    const claims = token ? this.tokens.verify(token) : null;
+    if (!claims) throw new AppError('QUEUE_TOKEN_INVALID', 'Send the Queue-Token you got when joining the line');
+    return claims;
+  }
+
+  /**
+   * The gate: a token of this user, for this concert, that is ACTIVE now. Checked in the order
+   * API.md lists: signature, owner and concert, then state.
+   */
+  async admit(token: string | undefined, userId: string, concertId: string | undefined): Promise<QueueTokenClaims> {
+    const claims = this.verify(token);
+    if (claims.userId !== userId) throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token belongs to another user');
+    if (concertId !== undefined && claims.concertId !== concertId) {
+      throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token is for another concert');
+    }
+    const view = await this.store.view(claims.concertId, claims.ticket, this.clock.now(), true);
+    if (view.state === 'EXPIRED') {
+      throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
+    }
+    if (view.state === 'WAITING') {
+      throw new AppError('QUEUE_NOT_ACTIVE', 'You are still waiting in line', {
+        position: view.position,
+        estimatedWaitSeconds: this.estimate(view),
+      });
+    }
+    return claims;
+  }
+
+  async settings(concertId: string): Promise<QueueSettings & { waiting: number; active: number }> {
+    const [settings, counts] = await Promise.all([
+      this.store.getSettings(concertId),
+      this.store.counts(concertId, this.clock.now()),
+    ]);
+    return { ...counts, ...settings };
+  }
+
+  async updateSettings(concertId: string, patch: Partial<QueueSettings>) {
+    await this.store.updateSettings(concertId, patch);
+    return this.settings(concertId);
+  }
+
+  private estimate(view: Extract<TicketView, { state: 'WAITING' }>): number {
+    return estimateWaitSeconds(view.position, view.admissions, view.settings, this.timings);
+  }
+
+  private present(token: string, concertId: string, view: TicketView): QueueStatus {
+    switch (view.state) {
+      case 'WAITING':
+        return {
+          token,
+          concertId,
+          status: 'WAITING',
+          position: view.position,
+          estimatedWaitSeconds: this.estimate(view),
+          activeUntil: null,
+        };
+      case 'ACTIVE':
+        return {
+          token,
+          concertId,
+          status: 'ACTIVE',
+          position: null,
+          estimatedWaitSeconds: null,
+          activeUntil: new Date(view.activeUntil).toISOString(),
+        };
+      default:
+        return { token, concertId, status: 'EXPIRED', position: null, estimatedWaitSeconds: null, activeUntil: null };
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { Type } from 'typebox';
+import type { Clock } from '../clock.js';
+import { errors, Uuid } from '../http/schemas.js';
+import type { App } from '../http/types.js';
+import type { UsersService } from './users.service.js';
+
+export function usersRoutes(app: App, users: UsersService, clock: Clock): void {
+  app.post(
+    '/api/v1/users',
+    {
+      // The body is optional as a whole: `curl -X POST` with nothing creates an anonymous user.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user and get its access token',
+        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+        response: {
+          201: Type.Object({ userId: Uuid, accessToken: Type.String() }),
+          ...errors(400, 429),
+        },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await users.create(request.body.name, clock.now())),
+  );
+}

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
+import type { QueueSettings, QueueStore, QueueTimings } from '../../src/queue/queue-store.js';
+
+/**
+ * Where a suite can run. The embedded database and the in-process queue are always there;
+ * the PostgreSQL server and Redis join when TEST_DATABASE_URL / TEST_REDIS_URL are set (CI
+ * sets both), so every suite runs against every implementation that is available.
+ */
+export interface Backend {
+  name: string;
+  openDatabase(): Promise<Database>;
+  openQueueStore(timings: QueueTimings, defaults: QueueSettings): Promise<QueueStore & { dispose(): Promise<void> }>;
+}
+
+const embedded: Backend = {
+  name: 'embedded PGlite + in-process queue',
+  openDatabase: () => openDatabase({ url: undefined, dataDir: 'memory' }),
+  async openQueueStore(timings, defaults) {
+    return Object.assign(new MemoryQueueStore(timings, defaults), { dispose: async () => {} });
+  },
+};
+
+function serverBackend(databaseUrl: string, redisUrl: string): Backend {
+  return {
+    name: 'PostgreSQL server + Redis queue',
+    openDatabase: () => openScratchDatabase(databaseUrl),
+    async openQueueStore(timings, defaults) {
+      const { Redis } = await import('ioredis');
+      const { RedisQueueStore } = await import('../../src/queue/redis-queue-store.js');
+      const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+      // Isolated by a random prefix rather than by wiping Redis (as BullMQ's tests do).
+      const store = new RedisQueueStore(redis, timings, defaults, { prefix: `bo-test-${randomBytes(4).toString('hex')}:` });
+      return Object.assign(store, {
+        dispose: async () => {
+          await store.close();
+          redis.disconnect();
+        },
+      });
+    },
+  };
+}
+
+/** A fresh database on the server per test file, dropped when the file is done. */
+async function openScratchDatabase(url: string): Promise<Database> {
+  const name = `bo_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const scratch = new URL(url);
+  scratch.pathname = `/${name}`;
+  const database = await openDatabase({ url: scratch.toString(), dataDir: 'memory', poolSize: 20 });
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      const dropper = new pg.Client({ connectionString: url });
+      await dropper.connect();
+      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropper.end();
+    },
+  };
+}
+
+export const serverUrls = {
+  database: process.env.TEST_DATABASE_URL,
+  redis: process.env.TEST_REDIS_URL,
+};
+
+export const backends: Backend[] = [embedded];
+if (serverUrls.database && serverUrls.redis) backends.push(serverBackend(serverUrls.database, serverUrls.redis));
+
+let warned = false;
+/** Says once per file which implementations are skipped, and why. */
+export function announceSkips(suite: string): void {
+  if (warned || backends.length > 1) return;
+  warned = true;
+  console.warn(
+    `[${suite}] skipped: PostgreSQL server + Redis queue — set TEST_DATABASE_URL and TEST_REDIS_URL to run it (CI does)`,
+  );
+}
+
+const TABLES = [
+  'idempotency_keys',
+  'payments',
+  'wallet_transactions',
+  'wallets',
+  'reservations',
+  'seats',
+  'shows',
+  'concerts',
+  'users',
+];
+
+/** Empties every table between tests; far cheaper than a new database. */
+export async function resetDatabase(database: Database): Promise<void> {
+  await database.db.execute(sql.raw(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`));
+}

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, afterEach } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { addDays, todayUtc } from '../../src/concerts/dates.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import type { Database } from '../../src/db/client.js';
+import type { App } from '../../src/http/types.js';
+import type { QueueStore } from '../../src/queue/queue-store.js';
+import { type Backend, resetDatabase } from './backends.js';
+
+export const ADMIN_KEY = 'test-admin-key';
+
+export interface Response<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  user?: User;
+  queueToken?: string;
+  headers?: Record<string, string>;
+}
+
+export interface User {
+  userId: string;
+  accessToken: string;
+}
+
+/**
+ * A running service for one test: the real app on a real database, driven through HTTP
+ * (`app.inject`), with time in the test's hands (a manual clock, no background timers unless
+ * asked for).
+ */
+export class TestContext {
+  constructor(
+    readonly app: App,
+    readonly clock: ManualClock,
+    readonly store: QueueStore,
+    readonly config: Readonly<Config>,
+  ) {}
+
+  async call<T = any>(method: string, url: string, options: CallOptions = {}): Promise<Response<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.user) headers.authorization = `Bearer ${options.user.accessToken}`;
+    if (options.queueToken) headers['queue-token'] = options.queueToken;
+    const res = await this.app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(options.body !== undefined ? { payload: options.body as object } : {}),
+    });
+    const type = String(res.headers['content-type'] ?? '');
+    const body = type.includes('json') && res.body ? JSON.parse(res.body) : res.body;
+    return { status: res.statusCode, body, headers: res.headers };
+  }
+
+  async newUser(name = 'buyer'): Promise<User> {
+    const res = await this.call('POST', '/api/v1/users', { body: { name } });
+    if (res.status !== 201) throw new Error(`user: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** A concert whose dates start a month from the clock's today. */
+  async newConcert(options: { dates?: number; seats?: number; price?: number } = {}): Promise<{ concertId: string; dates: string[] }> {
+    const first = addDays(todayUtc(this.clock.now()), 30);
+    const res = await this.call('POST', '/api/v1/admin/concerts', {
+      headers: { 'admin-key': ADMIN_KEY },
+      body: {
+        title: 'Test Concert',
+        venue: 'Test Hall',
+        dates: Array.from({ length: options.dates ?? 1 }, (_, i) => ({
+          date: addDays(first, i),
+          seats: options.seats ?? 50,
+          price: options.price ?? 100_000,
+        })),
+      },
+    });
+    if (res.status !== 201) throw new Error(`concert: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  async join(user: User, concertId: string): Promise<Response> {
+    return this.call('POST', '/api/v1/queue/tokens', { user, body: { concertId } });
+  }
+
+  /** One admission step at the current time (what the ticker does every 100 ms). */
+  async advance(concertId: string): Promise<number> {
+    return this.store.advance(concertId, this.clock.now());
+  }
+
+  /** A user admitted to the concert: returns the user and the ACTIVE queue token. */
+  async activeBuyer(concertId: string, balance = 0): Promise<{ user: User; queueToken: string }> {
+    const user = await this.newUser();
+    const joined = await this.join(user, concertId);
+    const queueToken: string = joined.body.token;
+    for (let i = 0; i < 1000; i++) {
+      const status = await this.call('GET', '/api/v1/queue/status', { queueToken });
+      if (status.body.status === 'ACTIVE') break;
+      this.clock.advance(1000);
+      await this.advance(concertId);
+    }
+    if (balance > 0) await this.charge(user, balance);
+    return { user, queueToken };
+  }
+
+  async charge(user: User, amount: number, key?: string): Promise<Response> {
+    return this.call('POST', '/api/v1/balance/charges', {
+      user,
+      body: { amount },
+      ...(key ? { headers: { 'idempotency-key': key } } : {}),
+    });
+  }
+
+  async hold(buyer: { user: User; queueToken: string }, concertId: string, date: string, seatNumber: number) {
+    return this.call('POST', '/api/v1/reservations', {
+      user: buyer.user,
+      queueToken: buyer.queueToken,
+      body: { concertId, date, seatNumber },
+    });
+  }
+
+  async pay(buyer: { user: User; queueToken: string }, reservationId: string, key?: string) {
+    return this.call('POST', '/api/v1/payments', {
+      user: buyer.user,
+      queueToken: buyer.queueToken,
+      body: { reservationId },
+      ...(key ? { headers: { 'idempotency-key': key } } : {}),
+    });
+  }
+}
+
+export interface ServiceOptions {
+  env?: Record<string, string>;
+  backgroundJobs?: boolean;
+}
+
+/**
+ * Wires a suite to a backend: one database for the file (opening one is the slow part),
+ * emptied before each test, and a fresh app and queue store per test.
+ */
+export function useService(backend: Backend, options: ServiceOptions = {}): () => TestContext {
+  let database: Database;
+  let context: TestContext | undefined;
+  let dispose: () => Promise<void> = async () => {};
+
+  beforeAll(async () => {
+    database = await backend.openDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await resetDatabase(database);
+    const config = loadConfig({
+      DATA_DIR: 'memory',
+      ADMIN_KEY,
+      RATE_LIMIT_PER_MINUTE: '0',
+      QUEUE_ADMIT_PER_SECOND: '1000',
+      QUEUE_MAX_ACTIVE: '1000',
+      ...options.env,
+    });
+    const clock = new ManualClock();
+    const store = await backend.openQueueStore(
+      { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
+      { maxActive: config.queueMaxActive, admitPerSecond: config.queueAdmitPerSecond, paused: false },
+    );
+    dispose = () => store.dispose();
+    const app = await buildApp({
+      config,
+      database,
+      queueStore: store,
+      secret: randomBytes(32),
+      clock,
+      backgroundJobs: options.backgroundJobs ?? false,
+      webRoot: null,
+    });
+    await app.ready();
+    context = new TestContext(app, clock, store, config);
+  });
+  afterEach(async () => {
+    await context?.app.close();
+    await dispose();
+    context = undefined;
+  });
+  return () => {
+    if (!context) throw new Error('the service is only there inside a test');
+    return context;
+  };
+}
