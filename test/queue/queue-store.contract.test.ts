@@ -1,0 +1,468 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { QueueSettings, QueueStore, QueueTimings, TicketView } from '../../src/queue/queue-store.js';
+import { redisTarget, shouldSkipRedis } from './redis-target.js';
+import { memoryHarness, redisHarness } from './store-harness.js';
+
+/**
+ * One contract, every QueueStore: the in-process store is the reference, and the Redis store
+ * must be indistinguishable from it through the interface. Time is a plain number handed to
+ * each call, so nothing here sleeps.
+ */
+
+const target = await redisTarget();
+const harnesses = [memoryHarness(), redisHarness(target, shouldSkipRedis(target, 'queue-store contract'))];
+
+const T0 = 1_700_000_000_000;
+const SECOND = 1_000;
+const TIMINGS: QueueTimings = { activeTtlMs: 600_000, idleTimeoutMs: 60_000 };
+const DEFAULTS: QueueSettings = { maxActive: 100, admitPerSecond: 100, paused: false };
+const CONCERT = 'c0ffee00-0000-4000-8000-000000000001';
+const OTHER_CONCERT = 'c0ffee00-0000-4000-8000-000000000002';
+
+function userIds(count: number, tag = 'user'): string[] {
+  return Array.from({ length: count }, (_, i) => `${tag}-${i + 1}`);
+}
+
+/** Joins one by one, so tickets follow the given order. */
+async function joinInOrder(store: QueueStore, users: string[], now: number, concert = CONCERT) {
+  const tickets: number[] = [];
+  for (const user of users) tickets.push((await store.join(concert, user, now)).ticket);
+  return tickets;
+}
+
+async function stateOf(store: QueueStore, ticket: number, now: number, concert = CONCERT) {
+  return (await store.view(concert, ticket, now, false)).state;
+}
+
+function positionIn(view: TicketView): number {
+  if (view.state !== 'WAITING') throw new Error(`expected WAITING, got ${view.state}`);
+  return view.position;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failing storm can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+describe.each(harnesses.map((h) => [h.name, h] as const))('%s queue store', (_name, harness) => {
+  describe.skipIf(harness.skip)('contract', () => {
+    afterEach(() => harness.cleanup());
+    afterAll(() => harness.close());
+
+    const setup = (over: { timings?: Partial<QueueTimings>; defaults?: Partial<QueueSettings> } = {}) =>
+      harness.create({ ...TIMINGS, ...over.timings }, { ...DEFAULTS, ...over.defaults });
+
+    describe('joining', () => {
+      it('when users join one after another, then tickets are arrival numbers and positions count from 1', async () => {
+        const { store } = setup();
+        const first = await store.join(CONCERT, 'alice', T0);
+        const second = await store.join(CONCERT, 'bob', T0 + 1);
+        expect(first).toEqual({
+          ticket: 1,
+          created: true,
+          view: {
+            state: 'WAITING',
+            position: 1,
+            admissions: { count: 0, spanMs: 0 },
+            settings: DEFAULTS,
+          },
+        });
+        expect(second).toMatchObject({ ticket: 2, created: true, view: { state: 'WAITING', position: 2 } });
+      });
+
+      it('when a waiting user joins again, then the same ticket comes back (created false) and counts as seen', async () => {
+        const { store } = setup();
+        await joinInOrder(store, ['alice', 'bob'], T0);
+        const again = await store.join(CONCERT, 'bob', T0 + 50 * SECOND);
+        expect(again).toMatchObject({ ticket: 2, created: false, view: { state: 'WAITING', position: 2 } });
+        // Last seen at T0 + 50 s, so still alive 59.999 s after that, while alice is not.
+        expect(await stateOf(store, 2, T0 + 109_999)).toBe('WAITING');
+        expect(await stateOf(store, 1, T0 + 109_999)).toBe('EXPIRED');
+      });
+
+      it('when an active user joins again, then the same ticket comes back ACTIVE (created false)', async () => {
+        const { store } = setup();
+        await store.join(CONCERT, 'alice', T0);
+        await store.advance(CONCERT, T0 + 10);
+        const again = await store.join(CONCERT, 'alice', T0 + 20);
+        expect(again).toEqual({
+          ticket: 1,
+          created: false,
+          view: { state: 'ACTIVE', activeUntil: T0 + 10 + TIMINGS.activeTtlMs },
+        });
+      });
+
+      it('when a user who left joins again, then a new ticket is taken at the back', async () => {
+        const { store } = setup();
+        await joinInOrder(store, ['alice', 'bob', 'carol'], T0);
+        await store.leave(CONCERT, 1, T0 + 1);
+        const again = await store.join(CONCERT, 'alice', T0 + 2);
+        expect(again).toMatchObject({ ticket: 4, created: true, view: { state: 'WAITING', position: 3 } });
+        expect(await stateOf(store, 1, T0 + 3)).toBe('EXPIRED');
+      });
+
+      it('when a user whose active window lapsed joins again, then a new ticket is taken at the back', async () => {
+        const { store } = setup();
+        await store.join(CONCERT, 'alice', T0);
+        await store.advance(CONCERT, T0);
+        await store.join(CONCERT, 'bob', T0 + TIMINGS.activeTtlMs - 1);
+        const again = await store.join(CONCERT, 'alice', T0 + TIMINGS.activeTtlMs);
+        expect(again).toMatchObject({ ticket: 3, created: true, view: { state: 'WAITING', position: 2 } });
+      });
+
+      it('when a user whose waiting ticket went idle joins again, then a new ticket is taken at the back', async () => {
+        const { store } = setup();
+        await store.join(CONCERT, 'alice', T0);
+        await store.join(CONCERT, 'bob', T0 + 30 * SECOND);
+        const again = await store.join(CONCERT, 'alice', T0 + TIMINGS.idleTimeoutMs);
+        expect(again).toMatchObject({ ticket: 3, created: true, view: { state: 'WAITING', position: 2 } });
+      });
+
+      it('when the same user joins two concerts, then each line issues its own ticket', async () => {
+        const { store } = setup();
+        await joinInOrder(store, ['alice', 'bob'], T0, CONCERT);
+        const other = await store.join(OTHER_CONCERT, 'bob', T0);
+        expect(other).toMatchObject({ ticket: 1, created: true, view: { state: 'WAITING', position: 1 } });
+        expect(await store.advance(OTHER_CONCERT, T0)).toBe(1);
+        expect(await store.counts(CONCERT, T0)).toEqual({ waiting: 2, active: 0 });
+        expect((await store.concertIds()).sort()).toEqual([CONCERT, OTHER_CONCERT].sort());
+      });
+    });
+
+    describe('order and positions', () => {
+      it('when the line advances, then tickets are admitted in ticket order, skipping those who left', async () => {
+        const { store } = setup({ defaults: { admitPerSecond: 2 } });
+        await joinInOrder(store, userIds(6), T0);
+        expect(await store.advance(CONCERT, T0)).toBe(2);
+        await store.leave(CONCERT, 3, T0 + 1);
+        expect(await store.advance(CONCERT, T0 + SECOND)).toBe(2);
+        const states = [];
+        for (let ticket = 1; ticket <= 6; ticket++) states.push(await stateOf(store, ticket, T0 + SECOND));
+        expect(states).toEqual(['ACTIVE', 'ACTIVE', 'EXPIRED', 'ACTIVE', 'ACTIVE', 'WAITING']);
+        expect(positionIn(await store.view(CONCERT, 6, T0 + SECOND, true))).toBe(1);
+      });
+
+      it('when others leave, are admitted or join behind, then a waiting position never grows', async () => {
+        const { store } = setup({ defaults: { admitPerSecond: 3 } });
+        await joinInOrder(store, userIds(10), T0);
+        const positions: number[] = [];
+        const watch = async (now: number) =>
+          positions.push(positionIn(await store.view(CONCERT, 10, now, true)));
+
+        await watch(T0);
+        await store.leave(CONCERT, 4, T0 + 1);
+        await watch(T0 + 1);
+        await joinInOrder(store, ['late-1', 'late-2'], T0 + 2);
+        await watch(T0 + 2);
+        await store.advance(CONCERT, T0 + 3);
+        await watch(T0 + 3);
+        await store.leave(CONCERT, 9, T0 + 4);
+        await watch(T0 + 4);
+        await store.leave(CONCERT, 2, T0 + 5); // an ACTIVE one: nobody waiting moves
+        await watch(T0 + 5);
+        await store.advance(CONCERT, T0 + 3 + SECOND);
+        await watch(T0 + 3 + SECOND);
+
+        expect(positions).toEqual([10, 9, 9, 6, 5, 5, 2]);
+      });
+    });
+
+    describe('admission limits', () => {
+      it('when the line advances again and again, then never more than maxActive are ACTIVE', async () => {
+        const { store } = setup({ defaults: { maxActive: 3 } });
+        await joinInOrder(store, userIds(10), T0);
+        expect(await store.advance(CONCERT, T0)).toBe(3);
+        for (let step = 1; step <= 5; step++)
+          expect(await store.advance(CONCERT, T0 + step * SECOND)).toBe(0);
+        expect(await store.counts(CONCERT, T0 + 5 * SECOND)).toEqual({ waiting: 7, active: 3 });
+      });
+
+      it('when an active user leaves, then the next advance gives the slot to the next in line', async () => {
+        const { store } = setup({ defaults: { maxActive: 1 } });
+        await joinInOrder(store, ['alice', 'bob'], T0);
+        expect(await store.advance(CONCERT, T0)).toBe(1);
+        expect(await store.advance(CONCERT, T0 + 10)).toBe(0);
+        await store.leave(CONCERT, 1, T0 + 20);
+        expect(await stateOf(store, 1, T0 + 20)).toBe('EXPIRED');
+        expect(await store.advance(CONCERT, T0 + 30)).toBe(1);
+        expect(await store.view(CONCERT, 2, T0 + 30, true)).toEqual({
+          state: 'ACTIVE',
+          activeUntil: T0 + 30 + TIMINGS.activeTtlMs,
+        });
+      });
+
+      it('when advancing repeatedly within one second, then admitPerSecond are admitted, and more once the second has passed', async () => {
+        const { store } = setup({ defaults: { admitPerSecond: 5 } });
+        await joinInOrder(store, userIds(20), T0);
+        expect(await store.advance(CONCERT, T0)).toBe(5);
+        for (const offset of [1, 500, 999]) expect(await store.advance(CONCERT, T0 + offset)).toBe(0);
+        expect(await store.advance(CONCERT, T0 + SECOND)).toBe(5);
+        expect(await store.advance(CONCERT, T0 + 2 * SECOND - 1)).toBe(0);
+        expect(await store.advance(CONCERT, T0 + 2 * SECOND)).toBe(5);
+        expect(await store.counts(CONCERT, T0 + 2 * SECOND)).toEqual({ waiting: 5, active: 15 });
+      });
+
+      it('when admissions are spread over a second, then the rate window slides instead of resetting', async () => {
+        const { store } = setup({ defaults: { admitPerSecond: 5, maxActive: 2 } });
+        await joinInOrder(store, userIds(20), T0);
+        expect(await store.advance(CONCERT, T0)).toBe(2);
+        await store.updateSettings(CONCERT, { maxActive: 100 });
+        expect(await store.advance(CONCERT, T0 + 500)).toBe(3);
+        expect(await store.advance(CONCERT, T0 + 999)).toBe(0);
+        // The two from T0 have left the window; the three from T0 + 500 have not.
+        expect(await store.advance(CONCERT, T0 + 1_000)).toBe(2);
+        expect(await store.advance(CONCERT, T0 + 1_499)).toBe(0);
+        expect(await store.advance(CONCERT, T0 + 1_500)).toBe(3);
+      });
+    });
+
+    describe('expiry', () => {
+      it('when the active window reaches activeUntil, then the ticket is EXPIRED with no advance having run', async () => {
+        const { store } = setup();
+        await store.join(CONCERT, 'alice', T0);
+        await store.advance(CONCERT, T0);
+        const until = T0 + TIMINGS.activeTtlMs;
+        expect(await store.view(CONCERT, 1, until - 1, true)).toEqual({
+          state: 'ACTIVE',
+          activeUntil: until,
+        });
+        expect(await store.counts(CONCERT, until - 1)).toEqual({ waiting: 0, active: 1 });
+        expect(await store.counts(CONCERT, until)).toEqual({ waiting: 0, active: 0 });
+        expect(await store.view(CONCERT, 1, until, true)).toEqual({ state: 'EXPIRED' });
+        expect(await store.view(CONCERT, 1, until + 1, true)).toEqual({ state: 'EXPIRED' });
+      });
+
+      it('when a lapsed active ticket is swept by advance, then its slot goes to the next in line', async () => {
+        const { store } = setup({ defaults: { maxActive: 1 }, timings: { idleTimeoutMs: 3_600_000 } });
+        await joinInOrder(store, ['alice', 'bob'], T0);
+        await store.advance(CONCERT, T0);
+        expect(await store.advance(CONCERT, T0 + TIMINGS.activeTtlMs - 1)).toBe(0);
+        expect(await store.advance(CONCERT, T0 + TIMINGS.activeTtlMs)).toBe(1);
+        expect(await stateOf(store, 1, T0 + TIMINGS.activeTtlMs)).toBe('EXPIRED');
+        expect(await stateOf(store, 2, T0 + TIMINGS.activeTtlMs)).toBe('ACTIVE');
+      });
+
+      it('when a waiting ticket is not seen for the idle timeout, then it is EXPIRED; a touch keeps it alive', async () => {
+        const { store } = setup();
+        await joinInOrder(store, ['alice', 'bob'], T0);
+        expect((await store.view(CONCERT, 1, T0 + 40 * SECOND, true)).state).toBe('WAITING');
+        // A view without touch is no sign of life: bob's last sign is still his join.
+        expect(await stateOf(store, 2, T0 + 59_999)).toBe('WAITING');
+        expect(await stateOf(store, 2, T0 + 60_000)).toBe('EXPIRED');
+        expect(await stateOf(store, 1, T0 + 99_999)).toBe('WAITING');
+        expect(await stateOf(store, 1, T0 + 100_000)).toBe('EXPIRED');
+        expect(await store.counts(CONCERT, T0 + 100_000)).toEqual({ waiting: 0, active: 0 });
+      });
+
+      it('when advance runs, then idle waiting tickets are dropped and do not hold the line back', async () => {
+        const { store } = setup();
+        await joinInOrder(store, ['alice', 'bob', 'carol'], T0);
+        await store.view(CONCERT, 2, T0 + 30 * SECOND, true);
+        expect(await store.advance(CONCERT, T0 + TIMINGS.idleTimeoutMs)).toBe(1);
+        expect(await store.counts(CONCERT, T0 + TIMINGS.idleTimeoutMs)).toEqual({ waiting: 0, active: 1 });
+        expect(await stateOf(store, 2, T0 + TIMINGS.idleTimeoutMs)).toBe('ACTIVE');
+        expect(await stateOf(store, 1, T0 + TIMINGS.idleTimeoutMs)).toBe('EXPIRED');
+        expect(await stateOf(store, 3, T0 + TIMINGS.idleTimeoutMs)).toBe('EXPIRED');
+      });
+
+      it('when advance runs while paused, then idle tickets are still dropped and positions close up', async () => {
+        const { store } = setup({ defaults: { paused: true } });
+        await joinInOrder(store, ['alice', 'bob'], T0);
+        await store.view(CONCERT, 2, T0 + 30 * SECOND, true);
+        expect(await store.advance(CONCERT, T0 + TIMINGS.idleTimeoutMs)).toBe(0);
+        expect(await store.counts(CONCERT, T0 + TIMINGS.idleTimeoutMs)).toEqual({ waiting: 1, active: 0 });
+        expect(positionIn(await store.view(CONCERT, 2, T0 + TIMINGS.idleTimeoutMs, true))).toBe(1);
+      });
+    });
+
+    describe('settings', () => {
+      it('when settings were never set, then the defaults apply', async () => {
+        const { store } = setup();
+        expect(await store.getSettings(CONCERT)).toEqual(DEFAULTS);
+      });
+
+      it('when settings are patched, then only the named fields change, and views carry them', async () => {
+        const { store } = setup();
+        expect(await store.updateSettings(CONCERT, { maxActive: 7 })).toEqual({ ...DEFAULTS, maxActive: 7 });
+        expect(await store.updateSettings(CONCERT, { admitPerSecond: 3 })).toEqual({
+          ...DEFAULTS,
+          maxActive: 7,
+          admitPerSecond: 3,
+        });
+        expect(await store.updateSettings(CONCERT, {})).toEqual({
+          ...DEFAULTS,
+          maxActive: 7,
+          admitPerSecond: 3,
+        });
+        expect(await store.getSettings(CONCERT)).toEqual({ ...DEFAULTS, maxActive: 7, admitPerSecond: 3 });
+        expect(await store.getSettings(OTHER_CONCERT)).toEqual(DEFAULTS);
+        const { view } = await store.join(CONCERT, 'alice', T0);
+        expect(view).toMatchObject({ settings: { maxActive: 7, admitPerSecond: 3, paused: false } });
+      });
+
+      it('when the line is paused, then advance admits nobody; when resumed, admission restarts', async () => {
+        const { store } = setup();
+        await joinInOrder(store, ['alice', 'bob'], T0);
+        expect(await store.updateSettings(CONCERT, { paused: true })).toEqual({ ...DEFAULTS, paused: true });
+        expect(await store.advance(CONCERT, T0 + 1)).toBe(0);
+        expect(await store.view(CONCERT, 1, T0 + 2, true)).toMatchObject({
+          state: 'WAITING',
+          position: 1,
+          settings: { paused: true },
+        });
+        expect(await store.updateSettings(CONCERT, { paused: false })).toEqual(DEFAULTS);
+        expect(await store.advance(CONCERT, T0 + 3)).toBe(2);
+      });
+    });
+
+    describe('reading', () => {
+      it('when tickets wait and are active, then counts reports both, and nothing for an unknown concert', async () => {
+        const { store } = setup({ defaults: { maxActive: 2 } });
+        expect(await store.counts(CONCERT, T0)).toEqual({ waiting: 0, active: 0 });
+        await joinInOrder(store, userIds(5), T0);
+        await store.advance(CONCERT, T0);
+        expect(await store.counts(CONCERT, T0)).toEqual({ waiting: 3, active: 2 });
+        await store.leave(CONCERT, 4, T0 + 1);
+        expect(await store.counts(CONCERT, T0 + 1)).toEqual({ waiting: 2, active: 2 });
+      });
+
+      it('when a ticket or concert is unknown, then it reads EXPIRED and leaving or advancing it does nothing', async () => {
+        const { store } = setup();
+        expect(await store.view(CONCERT, 1, T0, true)).toEqual({ state: 'EXPIRED' });
+        await store.join(CONCERT, 'alice', T0);
+        expect(await store.view(CONCERT, 42, T0, true)).toEqual({ state: 'EXPIRED' });
+        await expect(store.leave(CONCERT, 42, T0)).resolves.toBeUndefined();
+        await expect(store.leave(OTHER_CONCERT, 1, T0)).resolves.toBeUndefined();
+        expect(await store.advance(OTHER_CONCERT, T0)).toBe(0);
+        expect(await store.counts(CONCERT, T0)).toEqual({ waiting: 1, active: 0 });
+      });
+
+      it('when tickets were admitted, then a waiting view samples admissions over the last minute', async () => {
+        const { store } = setup({ defaults: { admitPerSecond: 3 }, timings: { idleTimeoutMs: 3_600_000 } });
+        await joinInOrder(store, userIds(10), T0);
+        await store.advance(CONCERT, T0);
+        await store.advance(CONCERT, T0 + 2 * SECOND);
+        const admissionsAt = async (now: number) => {
+          const view = await store.view(CONCERT, 10, now, true);
+          return view.state === 'WAITING' ? view.admissions : view;
+        };
+        expect(await admissionsAt(T0 + 5 * SECOND)).toEqual({ count: 6, spanMs: 5_000 });
+        // An admission exactly one window old has left the sample.
+        expect(await admissionsAt(T0 + 60 * SECOND)).toEqual({ count: 3, spanMs: 58_000 });
+        expect(await admissionsAt(T0 + 62 * SECOND)).toEqual({ count: 0, spanMs: 0 });
+      });
+
+      it('when the store is reachable, then ping resolves', async () => {
+        const { store } = setup();
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('concurrency', () => {
+      it('when 500 users join at once through two instances, then they get distinct tickets 1..500', async () => {
+        const { store, peer } = setup();
+        const results = await Promise.all(
+          userIds(500).map((user, i) => (i % 2 === 0 ? store : peer).join(CONCERT, user, T0 + i)),
+        );
+        expect(results.map((r) => r.ticket).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: 500 }, (_, i) => i + 1),
+        );
+        expect(results.every((r) => r.created)).toBe(true);
+        // Nobody left, so everyone ahead of a ticket is still there.
+        expect(results.every((r) => positionIn(r.view) === r.ticket)).toBe(true);
+        expect(await store.counts(CONCERT, T0 + 500)).toEqual({ waiting: 500, active: 0 });
+      });
+
+      it('when one user joins 50 times at once, then there is one ticket, created once', async () => {
+        const { store, peer } = setup();
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? store : peer).join(CONCERT, 'alice', T0 + i)),
+        );
+        expect(new Set(results.map((r) => r.ticket))).toEqual(new Set([1]));
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(await store.counts(CONCERT, T0 + 50)).toEqual({ waiting: 1, active: 0 });
+      });
+
+      it('when two instances advance, join and leave concurrently, then no limit is overshot and admission follows ticket order', async () => {
+        const maxActive = 20;
+        const admitPerSecond = 15;
+        const { store, peer } = setup({
+          defaults: { maxActive, admitPerSecond },
+          // Nothing lapses or idles during the storm, so every admission stays visible.
+          timings: { activeTtlMs: 3_600_000, idleTimeoutMs: 3_600_000 },
+        });
+        const next = random(20_261_121);
+        const OPERATIONS = 900;
+        const STEP_MS = 5;
+        const advances: Promise<{ now: number; admitted: number }>[] = [];
+        const joins: Promise<number>[] = [];
+        const activeSeen: Promise<number>[] = [];
+        const leaves: Promise<void>[] = [];
+        for (let i = 0; i < OPERATIONS; i++) {
+          const instance = i % 2 === 0 ? store : peer;
+          const now = T0 + i * STEP_MS;
+          const roll = next();
+          if (roll < 0.4) {
+            joins.push(instance.join(CONCERT, `user-${i}`, now).then((r) => r.ticket));
+          } else if (roll < 0.75) {
+            advances.push(instance.advance(CONCERT, now).then((admitted) => ({ now, admitted })));
+          } else if (roll < 0.9) {
+            // Any ticket issued so far, waiting or active (or already gone: then a no-op).
+            const ticket = 1 + Math.floor(next() * Math.max(1, joins.length));
+            leaves.push(instance.leave(CONCERT, ticket, now));
+          } else {
+            activeSeen.push(instance.counts(CONCERT, now).then((c) => c.active));
+          }
+        }
+        const [steps, tickets, actives] = await Promise.all([
+          Promise.all(advances),
+          Promise.all(joins),
+          Promise.all(activeSeen),
+          Promise.all(leaves),
+        ]);
+        const end = T0 + OPERATIONS * STEP_MS;
+
+        expect(new Set(tickets).size).toBe(tickets.length);
+        expect(Math.max(...actives)).toBeLessThanOrEqual(maxActive);
+
+        // Every admission happened at its step's `now`; check every 1 s window ending at one.
+        const admissions = steps.filter((s) => s.admitted > 0).sort((a, b) => a.now - b.now);
+        for (const { now } of admissions) {
+          const inWindow = admissions
+            .filter((s) => s.now > now - SECOND && s.now <= now)
+            .reduce((sum, s) => sum + s.admitted, 0);
+          expect(inWindow, `admissions in the second up to ${now - T0} ms`).toBeLessThanOrEqual(
+            admitPerSecond,
+          );
+        }
+        const totalAdmitted = steps.reduce((sum, s) => sum + s.admitted, 0);
+        expect(totalAdmitted).toBeGreaterThan(maxActive); // leaves freed slots: the limits were exercised
+
+        // No ticket was admitted twice, nor by two instances: the store's own log of admissions
+        // (what a waiting view samples) matches what the advance calls reported.
+        const sentinel = await store.join(CONCERT, 'sentinel', end);
+        expect(sentinel.view).toMatchObject({ state: 'WAITING', admissions: { count: totalAdmitted } });
+
+        // First come, first admitted: nobody still waiting is ahead of anyone admitted.
+        const byState: Record<string, number[]> = { WAITING: [], ACTIVE: [], EXPIRED: [] };
+        for (const ticket of tickets) byState[await stateOf(store, ticket, end)]!.push(ticket);
+        const active = byState.ACTIVE!;
+        const waiting = byState.WAITING!;
+        expect(active.length).toBeLessThanOrEqual(maxActive);
+        expect(active.length).toBeGreaterThan(0);
+        expect(waiting.length).toBeGreaterThan(0);
+        expect(Math.max(...active)).toBeLessThan(Math.min(...waiting));
+        expect(await store.counts(CONCERT, end)).toEqual({
+          waiting: waiting.length + 1,
+          active: active.length,
+        });
+      });
+    });
+  });
+});
