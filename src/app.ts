@@ -23,9 +23,9 @@ import { opsRoutes } from './ops/ops.routes.js';
 import { paymentsRoutes } from './payments/payments.routes.js';
 import { PaymentsService } from './payments/payments.service.js';
 import { AdmissionTicker } from './queue/admission-ticker.js';
-import type { QueueStore } from './queue/queue-store.js';
 import { queueRoutes } from './queue/queue.routes.js';
 import { QueueService } from './queue/queue.service.js';
+import type { QueueStore } from './queue/queue-store.js';
 import { QueueTokens } from './queue/queue-token.js';
 import { reservationsRoutes } from './reservations/reservations.routes.js';
 import { ReservationsService } from './reservations/reservations.service.js';
@@ -162,7 +162,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply
         .type('text/html; charset=utf-8')
-        .send('<!doctype html><title>boxoffice</title><p>The web app is not built (<code>npm run build:web</code>). The API is documented at <a href="/docs">/docs</a>.</p>'),
+        .send(
+          '<!doctype html><title>boxoffice</title><p>The web app is not built (<code>npm run build:web</code>). The API is documented at <a href="/docs">/docs</a>.</p>',
+        ),
     );
   }
 

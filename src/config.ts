@@ -50,9 +50,11 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 function seconds(env: Env, name: string, fallback: number, maxSeconds = 86_400 * 7): number {
   const value = raw(env, name);
   if (value === undefined) return fallback * 1000;
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new ConfigError(`${name} must be a number of seconds, got "${value}"`);
+  if (!/^\d+(\.\d+)?$/.test(value))
+    throw new ConfigError(`${name} must be a number of seconds, got "${value}"`);
   const n = Number(value);
-  if (n <= 0 || n > maxSeconds) throw new ConfigError(`${name} must be above 0 and at most ${maxSeconds}, got ${n}`);
+  if (n <= 0 || n > maxSeconds)
+    throw new ConfigError(`${name} must be above 0 and at most ${maxSeconds}, got ${n}`);
   return Math.round(n * 1000);
 }
 

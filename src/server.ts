@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, database, queueStore: queue.store, secret, logger: log });
   const address = await app.listen({ port: config.port, host: config.host });
   const where = config.databaseUrl ? 'PostgreSQL server' : `embedded PostgreSQL in ${config.dataDir}`;
-  log.info(`boxoffice ready in ${Date.now() - started} ms on ${where}, queue ${config.redisUrl ? 'in Redis' : 'in process'}`);
+  log.info(
+    `boxoffice ready in ${Date.now() - started} ms on ${where}, queue ${config.redisUrl ? 'in Redis' : 'in process'}`,
+  );
   log.info(`API docs: ${address}/docs  web app: ${address}/`);
 
   let closing = false;
@@ -69,7 +71,11 @@ async function openQueueStore(
   log: pino.Logger,
 ): Promise<{ store: QueueStore; close: () => Promise<void> }> {
   const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
-  const defaults = { maxActive: config.queueMaxActive, admitPerSecond: config.queueAdmitPerSecond, paused: false };
+  const defaults = {
+    maxActive: config.queueMaxActive,
+    admitPerSecond: config.queueAdmitPerSecond,
+    paused: false,
+  };
   if (!config.redisUrl) return { store: new MemoryQueueStore(timings, defaults), close: async () => {} };
   const { RedisQueueStore } = await import('./queue/redis-queue-store.js');
   // No offline queue: with Redis down, a request fails at once (503) instead of hanging.

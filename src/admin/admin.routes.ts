@@ -46,7 +46,9 @@ export function adminRoutes(
               Type.Object(
                 {
                   date: IsoDate,
-                  seats: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SEATS_PER_SHOW, default: 50 })),
+                  seats: Type.Optional(
+                    Type.Integer({ minimum: 1, maximum: MAX_SEATS_PER_SHOW, default: 50 }),
+                  ),
                   price: Type.Integer({ minimum: 1, maximum: MAX_PRICE }),
                 },
                 { additionalProperties: false },
@@ -61,7 +63,8 @@ export function adminRoutes(
     },
     async (request, reply) => {
       const dates = request.body.dates.map((d) => d.date);
-      if (new Set(dates).size !== dates.length) throw new AppError('VALIDATION_FAILED', 'Each date may appear once');
+      if (new Set(dates).size !== dates.length)
+        throw new AppError('VALIDATION_FAILED', 'Each date may appear once');
       const today = todayUtc(clock.now());
       const past = dates.find((d) => d < today);
       if (past) throw new AppError('VALIDATION_FAILED', `${past} is in the past`);
@@ -137,7 +140,10 @@ export function adminRoutes(
     async (request) => {
       const { concertId } = request.params;
       await concerts.assertExists(concertId);
-      const [line, seats] = await Promise.all([queue.settings(concertId), concerts.seatStats([concertId], clock.now())]);
+      const [line, seats] = await Promise.all([
+        queue.settings(concertId),
+        concerts.seatStats([concertId], clock.now()),
+      ]);
       const s = seats[0] ?? { total: 0, held: 0, sold: 0 };
       return {
         ...line,

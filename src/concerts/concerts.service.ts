@@ -84,7 +84,8 @@ export class ConcertsService {
       show = row;
       this.showCache.set(key, show);
     }
-    if (show.date < todayUtc(now)) throw new AppError('DATE_NOT_FOUND', `The show on ${date} has already taken place`);
+    if (show.date < todayUtc(now))
+      throw new AppError('DATE_NOT_FOUND', `The show on ${date} has already taken place`);
     return show;
   }
 
@@ -111,7 +112,12 @@ export class ConcertsService {
   async seatMap(concertId: string, date: string, now: number) {
     const show = await this.findShow(concertId, date, now);
     const rows = await this.db
-      .select({ seatNumber: seats.seatNumber, price: seats.price, sold: seats.sold, until: seats.holdExpiresAt })
+      .select({
+        seatNumber: seats.seatNumber,
+        price: seats.price,
+        sold: seats.sold,
+        until: seats.holdExpiresAt,
+      })
       .from(seats)
       .where(eq(seats.showId, show.id))
       .orderBy(asc(seats.seatNumber));
@@ -132,14 +138,16 @@ export class ConcertsService {
     const concertId = randomUUID();
     const dates = [...input.dates].sort((a, b) => a.date.localeCompare(b.date));
     await this.db.transaction(async (tx) => {
-      await tx.insert(concerts).values({ id: concertId, title: input.title, venue: input.venue, createdAt: new Date(now) });
+      await tx
+        .insert(concerts)
+        .values({ id: concertId, title: input.title, venue: input.venue, createdAt: new Date(now) });
       for (const d of dates) {
         const showId = randomUUID();
         const count = d.seats ?? DEFAULT_SEATS_PER_SHOW;
         await tx.insert(shows).values({ id: showId, concertId, date: d.date, totalSeats: count });
-        await tx.insert(seats).values(
-          Array.from({ length: count }, (_, i) => ({ showId, seatNumber: i + 1, price: d.price })),
-        );
+        await tx
+          .insert(seats)
+          .values(Array.from({ length: count }, (_, i) => ({ showId, seatNumber: i + 1, price: d.price })));
       }
     });
     return { concertId, title: input.title, venue: input.venue, dates: dates.map((d) => d.date) };

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { QueueTokenClaims } from '../queue/queue-token.js';
 import type { QueueService } from '../queue/queue.service.js';
+import type { QueueTokenClaims } from '../queue/queue-token.js';
 import type { AccessTokens } from '../users/access-token.js';
 import { AppError } from './errors.js';
 
@@ -20,7 +20,11 @@ export function authenticate(tokens: AccessTokens): Hook {
   return async (request) => {
     const header = request.headers.authorization;
     const userId = header?.startsWith('Bearer ') ? tokens.verify(header.slice(7).trim()) : null;
-    if (!userId) throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <accessToken> from POST /api/v1/users');
+    if (!userId)
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'Send Authorization: Bearer <accessToken> from POST /api/v1/users',
+      );
     request.userId = userId;
   };
 }
@@ -33,7 +37,11 @@ export function authenticate(tokens: AccessTokens): Hook {
 export function gate(queue: QueueService, concertOf: (request: FastifyRequest) => string | undefined): Hook {
   return async (request) => {
     const token = request.headers['queue-token'];
-    request.queue = await queue.admit(typeof token === 'string' ? token : undefined, request.userId, concertOf(request));
+    request.queue = await queue.admit(
+      typeof token === 'string' ? token : undefined,
+      request.userId,
+      concertOf(request),
+    );
   };
 }
 
@@ -41,7 +49,8 @@ export function gate(queue: QueueService, concertOf: (request: FastifyRequest) =
 export function requireAdmin(adminKey: string | undefined): Hook {
   return async (request) => {
     const given = request.headers['admin-key'];
-    if (!adminKey) throw new AppError('UNAUTHENTICATED', 'The admin API is off: start the server with ADMIN_KEY set');
+    if (!adminKey)
+      throw new AppError('UNAUTHENTICATED', 'The admin API is off: start the server with ADMIN_KEY set');
     if (given !== adminKey) throw new AppError('UNAUTHENTICATED', 'Send the Admin-Key header');
   };
 }

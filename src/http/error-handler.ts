@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type ErrorCode, isAppError, problem } from './errors.js';
+import { type AppError, type ErrorCode, isAppError, problem } from './errors.js';
 
 const PROBLEM_TYPE = 'application/problem+json';
 
@@ -46,9 +46,13 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
   if (isAppError(error)) return error.toProblem();
   const e = error as FastifyError;
   if (e.validation) {
-    return problem('VALIDATION_FAILED', `${e.validationContext ?? 'request'}${e.message.replace(/^[a-z]+/, '')}`, {
-      errors: e.validation.map((v) => ({ path: v.instancePath || '/', message: v.message })),
-    });
+    return problem(
+      'VALIDATION_FAILED',
+      `${e.validationContext ?? 'request'}${e.message.replace(/^[a-z]+/, '')}`,
+      {
+        errors: e.validation.map((v) => ({ path: v.instancePath || '/', message: v.message })),
+      },
+    );
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return problem('PAYLOAD_TOO_LARGE');
   if (e.code === 'FST_ERR_RATE_LIMITED' || e.statusCode === 429) return problem('RATE_LIMITED', e.message);
@@ -61,7 +65,8 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
     return problem('UNAVAILABLE', 'A backing store is not answering; try again shortly');
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-    const code: ErrorCode = e.statusCode === 404 ? 'NOT_FOUND' : e.statusCode === 401 ? 'UNAUTHENTICATED' : 'VALIDATION_FAILED';
+    const code: ErrorCode =
+      e.statusCode === 404 ? 'NOT_FOUND' : e.statusCode === 401 ? 'UNAUTHENTICATED' : 'VALIDATION_FAILED';
     return { ...problem(code, e.message), status: e.statusCode };
   }
   request.log.error({ err: error }, 'unhandled error');

@@ -85,9 +85,17 @@ export async function storedOutcome(db: Db | Tx, scope: IdempotencyScope): Promi
     .where(and(eq(idempotencyKeys.userId, scope.userId), eq(idempotencyKeys.key, scope.key)));
   if (!first) return null;
   if (first.requestHash !== scope.fingerprint) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used with a different request',
+    );
   }
-  return { status: first.statusCode!, body: first.response, problem: first.statusCode! >= 400, replayed: true };
+  return {
+    status: first.statusCode!,
+    body: first.response,
+    problem: first.statusCode! >= 400,
+    replayed: true,
+  };
 }
 
 /** A request's identity for key reuse: method, route and body, with keys in a stable order. */
@@ -107,5 +115,7 @@ function canonicalJson(value: unknown): string {
 }
 
 export async function purgeIdempotencyKeys(db: Db, now: number): Promise<void> {
-  await db.execute(sql`DELETE FROM ${idempotencyKeys} WHERE created_at < ${new Date(now - IDEMPOTENCY_RETENTION_MS)}`);
+  await db.execute(
+    sql`DELETE FROM ${idempotencyKeys} WHERE created_at < ${new Date(now - IDEMPOTENCY_RETENTION_MS)}`,
+  );
 }

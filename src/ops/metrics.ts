@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricsSources {
   /** Queue sizes and seat counts per concert, read when Prometheus scrapes. */
@@ -46,43 +46,30 @@ export class Metrics {
   });
 
   constructor(sources: MetricsSources) {
-    const waiting = new Gauge({
-      name: 'boxoffice_queue_waiting',
-      help: 'Tokens waiting in line',
-      labelNames: ['concert_id'] as const,
-      registers: [this.registry],
-    });
-    const active = new Gauge({
-      name: 'boxoffice_queue_active',
-      help: 'Tokens admitted and active',
-      labelNames: ['concert_id'] as const,
-      registers: [this.registry],
-    });
-    const held = new Gauge({
-      name: 'boxoffice_seats_held',
-      help: 'Seats held and not lapsed',
-      labelNames: ['concert_id'] as const,
-      registers: [this.registry],
-    });
-    const sold = new Gauge({
-      name: 'boxoffice_seats_sold',
-      help: 'Seats sold',
-      labelNames: ['concert_id'] as const,
-      registers: [this.registry],
-      // One gauge collects for all four so a scrape reads the stores once.
-      async collect() {
-        waiting.reset();
-        active.reset();
-        held.reset();
-        sold.reset();
-        for (const s of await sources.snapshot()) {
-          waiting.set({ concert_id: s.concertId }, s.waiting);
-          active.set({ concert_id: s.concertId }, s.active);
-          held.set({ concert_id: s.concertId }, s.held);
-          sold.set({ concert_id: s.concertId }, s.sold);
-        }
-      },
-    });
+    // A scrape gathers every metric at once: the four gauges share one read of the stores.
+    let inFlight: ReturnType<MetricsSources['snapshot']> | undefined;
+    const snapshot = () => {
+      inFlight ??= sources.snapshot().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    };
+    const perConcert = (name: string, help: string, field: 'waiting' | 'active' | 'held' | 'sold') =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['concert_id'] as const,
+        registers: [this.registry],
+        async collect() {
+          const rows = await snapshot();
+          this.reset();
+          for (const row of rows) this.set({ concert_id: row.concertId }, row[field]);
+        },
+      });
+    perConcert('boxoffice_queue_waiting', 'Tokens waiting in line', 'waiting');
+    perConcert('boxoffice_queue_active', 'Tokens admitted and active', 'active');
+    perConcert('boxoffice_seats_held', 'Seats held and not lapsed', 'held');
+    perConcert('boxoffice_seats_sold', 'Seats sold', 'sold');
   }
 
   observe(request: FastifyRequest, reply: FastifyReply): void {

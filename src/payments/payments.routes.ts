@@ -38,7 +38,10 @@ export function paymentsRoutes(
         tags: ['payments'],
         summary: 'Pay for a held seat from the balance (gated, idempotent with Idempotency-Key)',
         security: [{ bearer: [], queueToken: [] }],
-        headers: Type.Intersect([IdempotencyHeaders, Type.Object({ 'queue-token': Type.Optional(Type.String()) })]),
+        headers: Type.Intersect([
+          IdempotencyHeaders,
+          Type.Object({ 'queue-token': Type.Optional(Type.String()) }),
+        ]),
         body: Type.Object({ reservationId: Uuid }, { additionalProperties: false }),
         response: { 201: PaymentSchema, ...errors(400, 401, 403, 404, 409, 410, 429) },
       },
@@ -52,7 +55,14 @@ export function paymentsRoutes(
       if (!outcome) {
         // The gate, with the concert left to the service: it is the reservation's.
         const claims = await queue.admit(request.headers['queue-token'], request.userId, undefined);
-        const paid = await payments.pay(request.userId, claims, request.body.reservationId, clock.now(), key, print);
+        const paid = await payments.pay(
+          request.userId,
+          claims,
+          request.body.reservationId,
+          clock.now(),
+          key,
+          print,
+        );
         if (paid.status === 201 && !paid.replayed) {
           metrics.recordSale(paid.body as PaymentView);
           // A buyer holding nothing else for the concert is done: the slot goes to the next in line.

@@ -49,11 +49,15 @@ export class PaymentsService {
     const outcome = await runIdempotent(this.db, { userId, key, fingerprint }, now, async (tx) => {
       const reservation = await this.reservations.lockOwned(tx, userId, reservationId);
       if (reservation.concertId !== queue.concertId) {
-        throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'The queue token is for another concert than this reservation');
+        throw new AppError(
+          'QUEUE_TOKEN_FORBIDDEN',
+          'The queue token is for another concert than this reservation',
+        );
       }
       const status = effectiveStatus(reservation.status, reservation.holdExpiresAt, now);
       if (status === 'EXPIRED') throw new AppError('HOLD_EXPIRED', 'The hold lapsed; pick the seat again');
-      if (status !== 'HELD') throw new AppError('RESERVATION_NOT_HELD', `The reservation is already ${status}`);
+      if (status !== 'HELD')
+        throw new AppError('RESERVATION_NOT_HELD', `The reservation is already ${status}`);
 
       await this.reservations.confirm(tx, reservation);
       const { balance } = await this.wallet.debit(tx, userId, reservation.price, now);

@@ -131,9 +131,16 @@ export class MemoryQueueStore implements QueueStore {
     return { ticket, created: true, view: line.viewOf(ticket, t, now) };
   }
 
-  async view(concertId: string, ticket: number, now: number, touch: boolean): Promise<TicketView> {
+  async view(
+    concertId: string,
+    ticket: number,
+    now: number,
+    touch: boolean,
+    owner?: string,
+  ): Promise<TicketView> {
     const line = this.lines.get(concertId);
     if (!line) return { state: 'EXPIRED' };
+    if (owner !== undefined && line.tickets.get(ticket)?.userId !== owner) return { state: 'EXPIRED' };
     const t = line.current(ticket, now, this.timings);
     if (t?.state === 'WAITING' && touch) this.touch(line, ticket, now);
     return line.viewOf(ticket, t, now);
@@ -145,8 +152,10 @@ export class MemoryQueueStore implements QueueStore {
     line.lastSeen.set(ticket, now);
   }
 
-  async leave(concertId: string, ticket: number): Promise<void> {
-    this.lines.get(concertId)?.remove(ticket);
+  async leave(concertId: string, ticket: number, _now: number, owner?: string): Promise<void> {
+    const line = this.lines.get(concertId);
+    if (owner !== undefined && line?.tickets.get(ticket)?.userId !== owner) return;
+    line?.remove(ticket);
   }
 
   async advance(concertId: string, now: number): Promise<number> {
@@ -170,7 +179,7 @@ export class MemoryQueueStore implements QueueStore {
     let admitted = 0;
     while (budget > 0 && line.waitingCount > 0) {
       const t = line.tickets.get(line.head);
-      if (!t || t.state !== 'WAITING') {
+      if (t?.state !== 'WAITING') {
         line.head++;
         continue;
       }
@@ -203,7 +212,10 @@ export class MemoryQueueStore implements QueueStore {
 
   async updateSettings(concertId: string, patch: Partial<QueueSettings>): Promise<QueueSettings> {
     const line = this.line(concertId);
-    line.settings = { ...line.settings, ...patch };
+    // Only the fields given: an explicit undefined must not wipe a setting.
+    for (const [key, value] of Object.entries(patch) as [keyof QueueSettings, never][]) {
+      if (value !== undefined) line.settings[key] = value;
+    }
     return { ...line.settings };
   }
 

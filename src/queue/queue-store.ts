@@ -45,6 +45,10 @@ export interface QueueCounts {
   active: number;
 }
 
+/**
+ * Callers pass `now` from one clock that does not run backwards (instances are expected to
+ * keep their clocks in step, as with NTP): expiry and rate windows are measured with it.
+ */
 export interface QueueStore {
   /**
    * Takes a ticket at the back of the line, or returns the user's WAITING or ACTIVE one.
@@ -56,11 +60,18 @@ export interface QueueStore {
    * The state of a ticket. `touch` records a sign of life for a WAITING ticket, which keeps it
    * from being dropped as idle. Unknown tickets are EXPIRED. A lapsed ACTIVE ticket is
    * EXPIRED at once, whether or not `advance` has run.
+   *
+   * `owner`, when given, must be the ticket's user, else the ticket reads EXPIRED: signed
+   * tokens outlive a store that lost its data (a restart of the in-process store, a Redis
+   * without persistence), whose ticket numbers start again at 1 for other users.
    */
-  view(concertId: string, ticket: number, now: number, touch: boolean): Promise<TicketView>;
+  view(concertId: string, ticket: number, now: number, touch: boolean, owner?: string): Promise<TicketView>;
 
-  /** The ticket leaves the line or gives back its active slot; it is EXPIRED from now on. */
-  leave(concertId: string, ticket: number, now: number): Promise<void>;
+  /**
+   * The ticket leaves the line or gives back its active slot; it is EXPIRED from now on.
+   * With `owner`, only that user's ticket is let go.
+   */
+  leave(concertId: string, ticket: number, now: number, owner?: string): Promise<void>;
 
   /**
    * One atomic admission step: expires lapsed ACTIVE tickets, drops idle WAITING ones, then
@@ -75,7 +86,7 @@ export interface QueueStore {
   getSettings(concertId: string): Promise<QueueSettings>;
   updateSettings(concertId: string, patch: Partial<QueueSettings>): Promise<QueueSettings>;
 
-  /** Concerts whose line has ever been joined, for the admission ticker to advance. */
+  /** Concerts whose line has been joined (or configured), for the admission ticker to advance. */
   concertIds(): Promise<string[]>;
 
   ping(): Promise<void>;

@@ -37,7 +37,13 @@ export class QueueService {
   /** A status read; it also counts as the waiting user's sign of life. */
   async status(token: string | undefined): Promise<QueueStatus> {
     const claims = this.verify(token);
-    const view = await this.store.view(claims.concertId, claims.ticket, this.clock.now(), true);
+    const view = await this.store.view(
+      claims.concertId,
+      claims.ticket,
+      this.clock.now(),
+      true,
+      claims.userId,
+    );
     return this.present(token!, claims.concertId, view);
   }
 
@@ -49,14 +55,15 @@ export class QueueService {
   /** Gives the ticket's slot (or place in line) back and lets the next in line in at once. */
   async release(claims: QueueTokenClaims): Promise<void> {
     const now = this.clock.now();
-    await this.store.leave(claims.concertId, claims.ticket, now);
+    await this.store.leave(claims.concertId, claims.ticket, now, claims.userId);
     await this.store.advance(claims.concertId, now);
   }
 
   /** Checks a queue token's signature; 401 QUEUE_TOKEN_INVALID for anything not issued here. */
   verify(token: string | undefined): QueueTokenClaims {
     const claims = token ? this.tokens.verify(token) : null;
-    if (!claims) throw new AppError('QUEUE_TOKEN_INVALID', 'Send the Queue-Token you got when joining the line');
+    if (!claims)
+      throw new AppError('QUEUE_TOKEN_INVALID', 'Send the Queue-Token you got when joining the line');
     return claims;
   }
 
@@ -64,13 +71,24 @@ export class QueueService {
    * The gate: a token of this user, for this concert, that is ACTIVE now. Checked in the order
    * API.md lists: signature, owner and concert, then state.
    */
-  async admit(token: string | undefined, userId: string, concertId: string | undefined): Promise<QueueTokenClaims> {
+  async admit(
+    token: string | undefined,
+    userId: string,
+    concertId: string | undefined,
+  ): Promise<QueueTokenClaims> {
     const claims = this.verify(token);
-    if (claims.userId !== userId) throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token belongs to another user');
+    if (claims.userId !== userId)
+      throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token belongs to another user');
     if (concertId !== undefined && claims.concertId !== concertId) {
       throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token is for another concert');
     }
-    const view = await this.store.view(claims.concertId, claims.ticket, this.clock.now(), true);
+    const view = await this.store.view(
+      claims.concertId,
+      claims.ticket,
+      this.clock.now(),
+      true,
+      claims.userId,
+    );
     if (view.state === 'EXPIRED') {
       throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
     }
@@ -121,7 +139,14 @@ export class QueueService {
           activeUntil: new Date(view.activeUntil).toISOString(),
         };
       default:
-        return { token, concertId, status: 'EXPIRED', position: null, estimatedWaitSeconds: null, activeUntil: null };
+        return {
+          token,
+          concertId,
+          status: 'EXPIRED',
+          position: null,
+          estimatedWaitSeconds: null,
+          activeUntil: null,
+        };
     }
   }
 }

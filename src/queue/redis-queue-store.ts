@@ -243,7 +243,13 @@ export class RedisQueueStore implements QueueStore {
     };
   }
 
-  async view(concertId: string, ticket: number, now: number, touch: boolean): Promise<TicketView> {
+  async view(
+    concertId: string,
+    ticket: number,
+    now: number,
+    touch: boolean,
+    owner?: string,
+  ): Promise<TicketView> {
     const reply = await this.scripts.view(
       ...this.lineKeyList(concertId),
       ticket,
@@ -252,12 +258,13 @@ export class RedisQueueStore implements QueueStore {
       this.timings.idleTimeoutMs,
       ADMISSION_SAMPLE_WINDOW_MS,
       ...this.defaultArgs(),
+      owner ?? '',
     );
     return decodeView(toArray(reply, 'view'), 0);
   }
 
-  async leave(concertId: string, ticket: number, _now: number): Promise<void> {
-    await this.scripts.leave(...this.lineKeyList(concertId).slice(0, SCRIPTS.leave), ticket);
+  async leave(concertId: string, ticket: number, _now: number, owner?: string): Promise<void> {
+    await this.scripts.leave(...this.lineKeyList(concertId).slice(0, SCRIPTS.leave), ticket, owner ?? '');
   }
 
   async advance(concertId: string, now: number): Promise<number> {

@@ -80,7 +80,8 @@ export class ReservationsService {
           FROM seat
           RETURNING price`),
       );
-      if (!taken) throw new AppError('SEAT_UNAVAILABLE', `Seat ${request.seatNumber} is held or sold; pick another`);
+      if (!taken)
+        throw new AppError('SEAT_UNAVAILABLE', `Seat ${request.seatNumber} is held or sold; pick another`);
       return taken;
     });
     return {
@@ -125,7 +126,13 @@ export class ReservationsService {
       await tx
         .update(seats)
         .set({ reservationId: null, holdExpiresAt: null })
-        .where(and(eq(seats.showId, row.showId), eq(seats.seatNumber, row.seatNumber), eq(seats.reservationId, reservationId)));
+        .where(
+          and(
+            eq(seats.showId, row.showId),
+            eq(seats.seatNumber, row.seatNumber),
+            eq(seats.reservationId, reservationId),
+          ),
+        );
     });
   }
 
@@ -156,7 +163,8 @@ export class ReservationsService {
           AND reservation_id = ${row.id} AND NOT sold
         RETURNING 1`),
     );
-    if (sold.length === 0) throw new AppError('HOLD_EXPIRED', 'The hold lapsed and the seat went to someone else');
+    if (sold.length === 0)
+      throw new AppError('HOLD_EXPIRED', 'The hold lapsed and the seat went to someone else');
     await tx.update(reservations).set({ status: 'CONFIRMED' }).where(eq(reservations.id, row.id));
   }
 

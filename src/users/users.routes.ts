@@ -15,7 +15,10 @@ export function usersRoutes(app: App, users: UsersService, clock: Clock): void {
       schema: {
         tags: ['users'],
         summary: 'Create a user and get its access token',
-        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+          { additionalProperties: false },
+        ),
         response: {
           201: Type.Object({ userId: Uuid, accessToken: Type.String() }),
           ...errors(400, 429),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { users } from '../db/schema.js';
 import type { Db } from '../db/client.js';
+import { users } from '../db/schema.js';
 import type { AccessTokens } from './access-token.js';
 
 export class UsersService {

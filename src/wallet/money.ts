@@ -6,7 +6,12 @@ export const MAX_PRICE = 10_000_000;
 
 /** Whether a charge keeps the balance within its limit. */
 export function canCharge(balance: number, amount: number): boolean {
-  return Number.isSafeInteger(amount) && amount >= MIN_CHARGE && amount <= MAX_CHARGE && balance + amount <= MAX_BALANCE;
+  return (
+    Number.isSafeInteger(amount) &&
+    amount >= MIN_CHARGE &&
+    amount <= MAX_CHARGE &&
+    balance + amount <= MAX_BALANCE
+  );
 }
 
 /** Whether the balance covers a price. */

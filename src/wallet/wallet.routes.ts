@@ -8,7 +8,12 @@ import type { AccessTokens } from '../users/access-token.js';
 import { MAX_CHARGE, MIN_CHARGE } from './money.js';
 import type { WalletService } from './wallet.service.js';
 
-export function walletRoutes(app: App, wallet: WalletService, accessTokens: AccessTokens, clock: Clock): void {
+export function walletRoutes(
+  app: App,
+  wallet: WalletService,
+  accessTokens: AccessTokens,
+  clock: Clock,
+): void {
   const user = { onRequest: authenticate(accessTokens) };
 
   app.get(
@@ -39,7 +44,12 @@ export function walletRoutes(app: App, wallet: WalletService, accessTokens: Acce
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ userId: Uuid, balance: Type.Integer(), charged: Type.Integer(), transactionId: Uuid }),
+          200: Type.Object({
+            userId: Uuid,
+            balance: Type.Integer(),
+            charged: Type.Integer(),
+            transactionId: Uuid,
+          }),
           ...errors(400, 401, 409, 429),
         },
       },

@@ -23,11 +23,20 @@ export class WalletService {
   constructor(private readonly db: Db) {}
 
   async balance(userId: string): Promise<number> {
-    const [row] = await this.db.select({ balance: wallets.balance }).from(wallets).where(eq(wallets.userId, userId));
+    const [row] = await this.db
+      .select({ balance: wallets.balance })
+      .from(wallets)
+      .where(eq(wallets.userId, userId));
     return row?.balance ?? 0;
   }
 
-  charge(userId: string, amount: number, now: number, key: string | undefined, fingerprint: string): Promise<Outcome> {
+  charge(
+    userId: string,
+    amount: number,
+    now: number,
+    key: string | undefined,
+    fingerprint: string,
+  ): Promise<Outcome> {
     return runIdempotent(this.db, { userId, key, fingerprint }, now, async (tx) => {
       const [row] = rowsOf<{ balance: number }>(
         await tx.execute(sql`
@@ -37,7 +46,10 @@ export class WalletService {
           RETURNING balance`),
       );
       if (!row) {
-        throw new AppError('BALANCE_LIMIT_EXCEEDED', `A balance may not exceed ${MAX_BALANCE} won; nothing was charged`);
+        throw new AppError(
+          'BALANCE_LIMIT_EXCEEDED',
+          `A balance may not exceed ${MAX_BALANCE} won; nothing was charged`,
+        );
       }
       const transactionId = await this.record(tx, userId, 'CHARGE', amount, row.balance, now);
       const body: ChargeResult = { userId, balance: row.balance, charged: amount, transactionId };
@@ -49,14 +61,20 @@ export class WalletService {
    * Takes `amount` from the balance inside the caller's transaction, or throws
    * INSUFFICIENT_BALANCE. Returns the balance left and the ledger entry's id.
    */
-  async debit(tx: Tx, userId: string, amount: number, now: number): Promise<{ balance: number; transactionId: string }> {
+  async debit(
+    tx: Tx,
+    userId: string,
+    amount: number,
+    now: number,
+  ): Promise<{ balance: number; transactionId: string }> {
     const [row] = rowsOf<{ balance: number }>(
       await tx.execute(sql`
         UPDATE ${wallets} SET balance = balance - ${amount}
         WHERE user_id = ${userId} AND balance >= ${amount}
         RETURNING balance`),
     );
-    if (!row) throw new AppError('INSUFFICIENT_BALANCE', `The balance does not cover ${amount} won; charge it first`);
+    if (!row)
+      throw new AppError('INSUFFICIENT_BALANCE', `The balance does not cover ${amount} won; charge it first`);
     const transactionId = await this.record(tx, userId, 'PAYMENT', -amount, row.balance, now);
     return { balance: row.balance, transactionId };
   }
@@ -70,7 +88,9 @@ export class WalletService {
     now: number,
   ): Promise<string> {
     const id = randomUUID();
-    await tx.insert(walletTransactions).values({ id, userId, type, amount, balanceAfter, createdAt: new Date(now) });
+    await tx
+      .insert(walletTransactions)
+      .values({ id, userId, type, amount, balanceAfter, createdAt: new Date(now) });
     return id;
   }
 

@@ -13,7 +13,10 @@ import type { QueueSettings, QueueStore, QueueTimings } from '../../src/queue/qu
 export interface Backend {
   name: string;
   openDatabase(): Promise<Database>;
-  openQueueStore(timings: QueueTimings, defaults: QueueSettings): Promise<QueueStore & { dispose(): Promise<void> }>;
+  openQueueStore(
+    timings: QueueTimings,
+    defaults: QueueSettings,
+  ): Promise<QueueStore & { dispose(): Promise<void> }>;
 }
 
 const embedded: Backend = {
@@ -33,7 +36,9 @@ function serverBackend(databaseUrl: string, redisUrl: string): Backend {
       const { RedisQueueStore } = await import('../../src/queue/redis-queue-store.js');
       const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
       // Isolated by a random prefix rather than by wiping Redis (as BullMQ's tests do).
-      const store = new RedisQueueStore(redis, timings, defaults, { prefix: `bo-test-${randomBytes(4).toString('hex')}:` });
+      const store = new RedisQueueStore(redis, timings, defaults, {
+        prefix: `bo-test-${randomBytes(4).toString('hex')}:`,
+      });
       return Object.assign(store, {
         dispose: async () => {
           await store.close();
@@ -72,7 +77,8 @@ export const serverUrls = {
 };
 
 export const backends: Backend[] = [embedded];
-if (serverUrls.database && serverUrls.redis) backends.push(serverBackend(serverUrls.database, serverUrls.redis));
+if (serverUrls.database && serverUrls.redis)
+  backends.push(serverBackend(serverUrls.database, serverUrls.redis));
 
 let warned = false;
 /** Says once per file which implementations are skipped, and why. */

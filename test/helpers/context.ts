@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
@@ -64,7 +64,9 @@ export class TestContext {
   }
 
   /** A concert whose dates start a month from the clock's today. */
-  async newConcert(options: { dates?: number; seats?: number; price?: number } = {}): Promise<{ concertId: string; dates: string[] }> {
+  async newConcert(
+    options: { dates?: number; seats?: number; price?: number } = {},
+  ): Promise<{ concertId: string; dates: string[] }> {
     const first = addDays(todayUtc(this.clock.now()), 30);
     const res = await this.call('POST', '/api/v1/admin/concerts', {
       headers: { 'admin-key': ADMIN_KEY },

@@ -45,7 +45,13 @@ describe.each(backends)('buyer journey on $name', (backend) => {
 
     const held = await s.hold(buyer, concertId, dates[0]!, 7);
     expect(held.status).toBe(201);
-    expect(held.body).toMatchObject({ concertId, date: dates[0], seatNumber: 7, price: 120_000, status: 'HELD' });
+    expect(held.body).toMatchObject({
+      concertId,
+      date: dates[0],
+      seatNumber: 7,
+      price: 120_000,
+      status: 'HELD',
+    });
     expect(Date.parse(held.body.holdExpiresAt)).toBe(s.clock.now() + 300_000);
 
     const after = await s.call('GET', `/api/v1/concerts/${concertId}/dates/${dates[0]}/seats`, buyer);
@@ -105,9 +111,13 @@ describe.each(backends)('buyer journey on $name', (backend) => {
     const a = await s.hold(buyer, concertId, dates[0]!, 1);
     const b = await s.hold(buyer, concertId, dates[0]!, 2);
     expect((await s.pay(buyer, a.body.reservationId)).status).toBe(201);
-    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe('ACTIVE');
+    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe(
+      'ACTIVE',
+    );
     expect((await s.pay(buyer, b.body.reservationId)).status).toBe(201);
-    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe('EXPIRED');
+    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe(
+      'EXPIRED',
+    );
   });
 
   test('when a hold is cancelled, then its seat is available at once and it cannot be cancelled or paid again', async () => {
@@ -150,7 +160,9 @@ describe.each(backends)('buyer journey on $name', (backend) => {
     expect(pay.body.code).toBe('HOLD_EXPIRED');
     expect((await s.call('GET', '/api/v1/balance', { user: buyer.user })).body.balance).toBe(1_000_000);
 
-    const cancel = await s.call('DELETE', `/api/v1/reservations/${held.body.reservationId}`, { user: buyer.user });
+    const cancel = await s.call('DELETE', `/api/v1/reservations/${held.body.reservationId}`, {
+      user: buyer.user,
+    });
     expect(cancel.body.code).toBe('RESERVATION_NOT_HELD');
 
     const other = await s.activeBuyer(concertId, 1_000_000);

@@ -332,6 +332,32 @@ describe.each(harnesses.map((h) => [h.name, h] as const))('%s queue store', (_na
         expect(await store.counts(CONCERT, T0 + 1)).toEqual({ waiting: 2, active: 2 });
       });
 
+      it('when a ticket is read or left in the name of another user, then it reads EXPIRED and stays', async () => {
+        // A token signed before the store lost its data names a ticket number that now
+        // belongs to someone else: the owner check keeps it from acting on that ticket.
+        const { store } = setup({ defaults: { maxActive: 1 } });
+        await store.join(CONCERT, 'alice', T0);
+        await store.join(CONCERT, 'bob', T0);
+        await store.advance(CONCERT, T0);
+        expect(await store.view(CONCERT, 1, T0, true, 'mallory')).toEqual({ state: 'EXPIRED' });
+        expect(await store.view(CONCERT, 2, T0, true, 'mallory')).toEqual({ state: 'EXPIRED' });
+        await store.leave(CONCERT, 1, T0, 'mallory');
+        await store.leave(CONCERT, 2, T0, 'mallory');
+        expect((await store.view(CONCERT, 1, T0, true, 'alice')).state).toBe('ACTIVE');
+        expect((await store.view(CONCERT, 2, T0, true, 'bob')).state).toBe('WAITING');
+        await store.leave(CONCERT, 1, T0, 'alice');
+        expect(await store.view(CONCERT, 1, T0, true, 'alice')).toEqual({ state: 'EXPIRED' });
+      });
+
+      it('when settings are patched with an explicit undefined, then the setting is kept', async () => {
+        const { store } = setup({ defaults: { maxActive: 2 } });
+        await store.join(CONCERT, 'alice', T0);
+        expect(await store.updateSettings(CONCERT, { maxActive: undefined, paused: false })).toMatchObject({
+          maxActive: 2,
+        });
+        expect(await store.advance(CONCERT, T0)).toBe(1);
+      });
+
       it('when a ticket or concert is unknown, then it reads EXPIRED and leaving or advancing it does nothing', async () => {
         const { store } = setup();
         expect(await store.view(CONCERT, 1, T0, true)).toEqual({ state: 'EXPIRED' });

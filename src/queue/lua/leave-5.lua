@@ -10,6 +10,7 @@
     KEYS[5]  owners   HASH
 
     ARGV[1]  ticket
+    ARGV[2]  owner: the ticket's user, or '' not to check (another user's ticket is left alone)
 
   Output:
     0
@@ -17,5 +18,9 @@
 --- @include "keys"
 --- @include "remove-ticket"
 
-removeTicket(lineKeys(1), ARGV[1])
+local k = lineKeys(1)
+if ARGV[2] ~= '' and redis.call('HGET', k.owners, ARGV[1]) ~= ARGV[2] then
+  return 0
+end
+removeTicket(k, ARGV[1])
 return 0

@@ -19,6 +19,7 @@
     ARGV[6]  default maxActive
     ARGV[7]  default admitPerSecond
     ARGV[8]  default paused (0/1)
+    ARGV[9]  owner: the ticket's user, or '' not to check (another user's ticket reads EXPIRED)
 
   Output:
     view  (encoding: see includes/view.lua)
@@ -30,6 +31,10 @@
 local k = lineKeys(1)
 local ticket = ARGV[1]
 local now = tonumber(ARGV[2])
+
+if ARGV[9] ~= '' and redis.call('HGET', k.owners, ticket) ~= ARGV[9] then
+  return {0}
+end
 
 local state, activeUntil = currentState(k, ticket, now, tonumber(ARGV[4]))
 if state == 'ACTIVE' then
