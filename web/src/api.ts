@@ -1,0 +1,295 @@
+// The one way the app talks to the service: the public API of /work/shared/API.md, same origin.
+// Every failure becomes an ApiError carrying the problem+json `code`, so screens switch on codes,
+// never on status numbers or English titles.
+
+export type QueueState = 'WAITING' | 'ACTIVE' | 'EXPIRED';
+export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
+export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+
+export interface Concert {
+  concertId: string;
+  title: string;
+  venue: string;
+  dates: string[];
+}
+
+export interface QueueStatus {
+  token: string;
+  concertId: string;
+  status: QueueState;
+  position: number | null;
+  estimatedWaitSeconds: number | null;
+  activeUntil: string | null;
+}
+
+export interface ShowDate {
+  date: string;
+  totalSeats: number;
+  availableSeats: number;
+}
+
+export interface Seat {
+  seatNumber: number;
+  price: number;
+  status: SeatStatus;
+}
+
+export interface SeatMap {
+  date: string;
+  availableSeats: number;
+  seats: Seat[];
+}
+
+export interface Reservation {
+  reservationId: string;
+  concertId: string;
+  date: string;
+  seatNumber: number;
+  price: number;
+  status: ReservationStatus;
+  holdExpiresAt: string;
+}
+
+export interface Balance {
+  userId: string;
+  balance: number;
+}
+
+export interface Charge extends Balance {
+  charged: number;
+  transactionId: string;
+}
+
+export interface Payment {
+  paymentId: string;
+  reservationId: string;
+  concertId: string;
+  date: string;
+  seatNumber: number;
+  amount: number;
+  balance: number;
+  paidAt: string;
+}
+
+export interface QueueSettings {
+  waiting: number;
+  active: number;
+  maxActive: number;
+  admitPerSecond: number;
+  paused: boolean;
+}
+
+export interface ConcertStats extends QueueSettings {
+  admittedTotal: number;
+  seatsHeld: number;
+  seatsSold: number;
+  seatsTotal: number;
+}
+
+export interface NewConcert {
+  title: string;
+  venue: string;
+  dates: { date: string; seats?: number; price: number }[];
+}
+
+/** Codes the service sends, plus two of the client's own: NETWORK (no answer) and UNKNOWN. */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'RATE_LIMITED'
+  | 'NOT_FOUND'
+  | 'INTERNAL'
+  | 'UNAVAILABLE'
+  | 'UNAUTHENTICATED'
+  | 'QUEUE_TOKEN_INVALID'
+  | 'QUEUE_TOKEN_EXPIRED'
+  | 'QUEUE_TOKEN_FORBIDDEN'
+  | 'QUEUE_NOT_ACTIVE'
+  | 'CONCERT_NOT_FOUND'
+  | 'DATE_NOT_FOUND'
+  | 'SEAT_UNAVAILABLE'
+  | 'HOLD_LIMIT_REACHED'
+  | 'RESERVATION_NOT_FOUND'
+  | 'RESERVATION_NOT_HELD'
+  | 'HOLD_EXPIRED'
+  | 'INSUFFICIENT_BALANCE'
+  | 'BALANCE_LIMIT_EXCEEDED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'NETWORK'
+  | 'UNKNOWN';
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  code?: string;
+  detail?: string;
+  position?: number;
+  estimatedWaitSeconds?: number;
+  [member: string]: unknown;
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly problem: Problem;
+  /** Seconds to wait before trying again, from a `Retry-After` header. */
+  readonly retryAfter: number | null;
+
+  constructor(status: number, problem: Problem, retryAfter: number | null = null) {
+    super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+    this.code = (problem.code as ErrorCode | undefined) ?? (status >= 500 ? 'UNAVAILABLE' : 'UNKNOWN');
+    this.retryAfter = retryAfter;
+  }
+}
+
+export function isApiError(error: unknown, ...codes: ErrorCode[]): error is ApiError {
+  return error instanceof ApiError && (codes.length === 0 || codes.includes(error.code));
+}
+
+/** Credentials a call carries; each endpoint names the ones it needs. */
+export interface Credentials {
+  accessToken?: string | null;
+  queueToken?: string | null;
+  adminKey?: string | null;
+}
+
+interface RequestOptions extends Credentials {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.accessToken) headers.Authorization = `Bearer ${options.accessToken}`;
+  if (options.queueToken) headers['Queue-Token'] = options.queueToken;
+  if (options.adminKey) headers['Admin-Key'] = options.adminKey;
+  if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+      cache: 'no-store',
+    });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError(0, { code: 'NETWORK', title: 'Network error' });
+  }
+
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    const problem = json && typeof json === 'object' ? (json as Problem) : { title: text };
+    const retryAfter = Number(response.headers.get('Retry-After'));
+    throw new ApiError(
+      response.status,
+      problem,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+    );
+  }
+  return json as T;
+}
+
+/** A fresh key per deliberate action (one click), so a retried request is not applied twice. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  // randomUUID needs a secure context; plain-http deployments still have getRandomValues.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  listConcerts: (signal?: AbortSignal) => request<Concert[]>('/api/v1/concerts', { signal }),
+
+  createUser: (name?: string) =>
+    request<{ userId: string; accessToken: string }>('/api/v1/users', {
+      method: 'POST',
+      body: name ? { name } : {},
+    }),
+
+  joinQueue: (accessToken: string, concertId: string) =>
+    request<QueueStatus>('/api/v1/queue/tokens', { method: 'POST', accessToken, body: { concertId } }),
+
+  queueStatus: (queueToken: string, signal?: AbortSignal) =>
+    request<QueueStatus>('/api/v1/queue/status', { queueToken, signal }),
+
+  queueEventsUrl: (queueToken: string) => `/api/v1/queue/events?token=${enc(queueToken)}`,
+
+  leaveQueue: (queueToken: string) =>
+    request<void>('/api/v1/queue/tokens/current', { method: 'DELETE', queueToken }),
+
+  listDates: (c: Credentials, concertId: string) =>
+    request<ShowDate[]>(`/api/v1/concerts/${enc(concertId)}/dates`, c),
+
+  seatMap: (c: Credentials, concertId: string, date: string, signal?: AbortSignal) =>
+    request<SeatMap>(`/api/v1/concerts/${enc(concertId)}/dates/${enc(date)}/seats`, { ...c, signal }),
+
+  holdSeat: (c: Credentials, concertId: string, date: string, seatNumber: number) =>
+    request<Reservation>('/api/v1/reservations', {
+      ...c,
+      method: 'POST',
+      body: { concertId, date, seatNumber },
+    }),
+
+  listReservations: (accessToken: string) => request<Reservation[]>('/api/v1/reservations', { accessToken }),
+
+  getReservation: (accessToken: string, reservationId: string) =>
+    request<Reservation>(`/api/v1/reservations/${enc(reservationId)}`, { accessToken }),
+
+  cancelReservation: (accessToken: string, reservationId: string) =>
+    request<void>(`/api/v1/reservations/${enc(reservationId)}`, { method: 'DELETE', accessToken }),
+
+  balance: (accessToken: string) => request<Balance>('/api/v1/balance', { accessToken }),
+
+  charge: (accessToken: string, amount: number, idempotencyKey: string) =>
+    request<Charge>('/api/v1/balance/charges', {
+      method: 'POST',
+      accessToken,
+      idempotencyKey,
+      body: { amount },
+    }),
+
+  pay: (c: Credentials, reservationId: string, idempotencyKey: string) =>
+    request<Payment>('/api/v1/payments', { ...c, method: 'POST', idempotencyKey, body: { reservationId } }),
+
+  listPayments: (accessToken: string) => request<Payment[]>('/api/v1/payments', { accessToken }),
+
+  admin: {
+    createConcert: (adminKey: string, concert: NewConcert) =>
+      request<Concert>('/api/v1/admin/concerts', { method: 'POST', adminKey, body: concert }),
+
+    queue: (adminKey: string, concertId: string) =>
+      request<QueueSettings>(`/api/v1/admin/concerts/${enc(concertId)}/queue`, { adminKey }),
+
+    stats: (adminKey: string, concertId: string) =>
+      request<ConcertStats>(`/api/v1/admin/concerts/${enc(concertId)}/stats`, { adminKey }),
+
+    updateQueue: (
+      adminKey: string,
+      concertId: string,
+      patch: Partial<Omit<QueueSettings, 'waiting' | 'active'>>,
+    ) =>
+      request<QueueSettings>(`/api/v1/admin/concerts/${enc(concertId)}/queue`, {
+        method: 'PATCH',
+        adminKey,
+        body: patch,
+      }),
+  },
+};

@@ -1,0 +1,154 @@
+import { useState } from 'preact/hooks';
+import { api } from '../../api';
+import { useI18n } from '../../i18n/i18n';
+import { AdminErrorNotice } from './admin-error';
+
+interface DateRow {
+  id: number;
+  date: string;
+  seats: string;
+  price: string;
+}
+
+const DEFAULT_SEATS = '50';
+const DEFAULT_PRICE = '165000';
+
+function daysFromNow(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+let nextRowId = 1;
+const newRow = (days: number): DateRow => ({
+  id: nextRowId++,
+  date: daysFromNow(days),
+  seats: DEFAULT_SEATS,
+  price: DEFAULT_PRICE,
+});
+
+/** POST /api/v1/admin/concerts: a title, a venue and one or more dates with seats and a price. */
+export function CreateConcertForm({ adminKey, onCreated }: { adminKey: string; onCreated(): void }) {
+  const { t } = useI18n();
+  const [title, setTitle] = useState('');
+  const [venue, setVenue] = useState('');
+  const [rows, setRows] = useState<DateRow[]>(() => [newRow(30)]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [created, setCreated] = useState<string | null>(null);
+
+  const edit = (id: number, patch: Partial<DateRow>) =>
+    setRows((all) => all.map((row) => (row.id === id ? { ...row, ...patch } : row)));
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setCreated(null);
+    try {
+      const concert = await api.admin.createConcert(adminKey, {
+        title: title.trim(),
+        venue: venue.trim(),
+        dates: rows.map((row) => ({ date: row.date, seats: Number(row.seats), price: Number(row.price) })),
+      });
+      setCreated(t('admin.created', { title: concert.title }));
+      setTitle('');
+      setVenue('');
+      setRows([newRow(30)]);
+      onCreated();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby="create-concert-title">
+      <h2 id="create-concert-title">{t('admin.create')}</h2>
+      <form class="stack-form" onSubmit={submit}>
+        <label>
+          {t('admin.concertTitle')}
+          <input
+            name="title"
+            required
+            maxLength={200}
+            value={title}
+            onInput={(e) => setTitle(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          {t('admin.venue')}
+          <input
+            name="venue"
+            required
+            maxLength={200}
+            value={venue}
+            onInput={(e) => setVenue(e.currentTarget.value)}
+          />
+        </label>
+        {rows.map((row, index) => (
+          <fieldset key={row.id} class="date-row">
+            <legend>
+              {t('admin.date')} {index + 1}
+            </legend>
+            <label>
+              {t('admin.date')}
+              <input
+                type="date"
+                required
+                value={row.date}
+                onInput={(e) => edit(row.id, { date: e.currentTarget.value })}
+              />
+            </label>
+            <label>
+              {t('admin.seats')}
+              <input
+                type="number"
+                min={1}
+                max={200}
+                step={1}
+                required
+                value={row.seats}
+                onInput={(e) => edit(row.id, { seats: e.currentTarget.value })}
+              />
+            </label>
+            <label>
+              {t('admin.price')}
+              <input
+                type="number"
+                min={1}
+                max={10_000_000}
+                step={1}
+                required
+                value={row.price}
+                onInput={(e) => edit(row.id, { price: e.currentTarget.value })}
+              />
+            </label>
+            {rows.length > 1 && (
+              <button
+                type="button"
+                class="quiet"
+                onClick={() => setRows((all) => all.filter((other) => other.id !== row.id))}
+              >
+                {t('admin.removeDate')}
+              </button>
+            )}
+          </fieldset>
+        ))}
+        <div class="actions">
+          <button type="button" onClick={() => setRows((all) => [...all, newRow(30 + all.length)])}>
+            {t('admin.addDate')}
+          </button>
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? t('admin.creating') : t('admin.create')}
+          </button>
+        </div>
+      </form>
+      {created && (
+        <p class="notice notice-ok" role="status">
+          {created}
+        </p>
+      )}
+      <AdminErrorNotice error={error} onDismiss={() => setError(null)} />
+    </section>
+  );
+}

@@ -1,0 +1,66 @@
+import { ErrorNotice } from '../components/error-notice';
+import { recoveryActions } from '../errors';
+import { useAsync } from '../hooks/use-async';
+import { findConcert, useConcerts } from '../hooks/use-concerts';
+import { useI18n } from '../i18n/i18n';
+import { findPayment } from '../receipts';
+import { href, paths } from '../router';
+import { userStore } from '../session';
+import { useStore } from '../store';
+
+/** Step 8: the receipt of a payment. */
+export function ReceiptPage({ paymentId }: { paymentId: string }) {
+  const i18n = useI18n();
+  const { t, money, showDate, dateTime } = i18n;
+  const user = useStore(userStore);
+  const payment = useAsync(
+    async () => (user ? findPayment(user.accessToken, paymentId) : null),
+    [user?.accessToken, paymentId],
+  );
+  const concerts = useConcerts();
+  const paid = payment.data;
+  const concert = paid ? findConcert(concerts.data, paid.concertId) : undefined;
+
+  return (
+    <>
+      <h1 tabIndex={-1}>{t('receipt.title')}</h1>
+      <ErrorNotice
+        error={payment.error}
+        actions={recoveryActions(i18n, payment.error, { retry: payment.reload })}
+      />
+      {payment.loading && !paid && <p>{t('common.loading')}</p>}
+      {!payment.loading && !paid && !payment.error && <p>{t('receipt.notFound')}</p>}
+      {paid && (
+        <section class="card receipt" aria-labelledby="receipt-thanks" data-testid="receipt">
+          <p id="receipt-thanks" class="notice notice-ok" role="status">
+            {t('receipt.thanks')}
+          </p>
+          <dl class="facts">
+            <dt>{t('receipt.concert')}</dt>
+            <dd>{concert ? `${concert.title} · ${concert.venue}` : paid.concertId}</dd>
+            <dt>{t('receipt.date')}</dt>
+            <dd>{showDate(paid.date)}</dd>
+            <dt>{t('receipt.seat')}</dt>
+            <dd>{t('receipt.seatN', { n: paid.seatNumber })}</dd>
+            <dt>{t('receipt.amount')}</dt>
+            <dd data-testid="receipt-amount">{money(paid.amount)}</dd>
+            <dt>{t('receipt.balanceLeft')}</dt>
+            <dd>{money(paid.balance)}</dd>
+            <dt>{t('receipt.paidAt')}</dt>
+            <dd>{dateTime(paid.paidAt)}</dd>
+            <dt>{t('receipt.paymentId')}</dt>
+            <dd class="mono">{paid.paymentId}</dd>
+          </dl>
+        </section>
+      )}
+      <p class="actions">
+        <a class="button" href={href(paths.me())}>
+          {t('action.myTickets')}
+        </a>
+        <a class="button quiet" href={href(paths.concerts())}>
+          {t('action.concerts')}
+        </a>
+      </p>
+    </>
+  );
+}
