@@ -213,11 +213,16 @@ export async function shot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** Keep a screenshot in docs/screenshots/ (committed). */
+/**
+ * Keep a screenshot in docs/screenshots/ (committed). Written when missing or when
+ * BOXOFFICE_UPDATE_SCREENSHOTS=1, so ordinary runs leave the working tree clean.
+ */
 export function publish(path: string, name: string): void {
   const dir = join(ROOT, 'docs/screenshots');
+  const target = join(dir, name);
+  if (existsSync(target) && process.env.BOXOFFICE_UPDATE_SCREENSHOTS !== '1') return;
   mkdirSync(dir, { recursive: true });
-  copyFileSync(path, join(dir, name));
+  copyFileSync(path, target);
 }
 
 export function sleep(ms: number): Promise<void> {
