@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { resolveSecret } from './auth/secret.js';
@@ -8,6 +7,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { MemoryQueueStore } from './queue/memory-queue-store.js';
 import type { QueueStore } from './queue/queue-store.js';
+import { connectRedis } from './queue/redis-connection.js';
 
 /** The only file that listens. Starts the stores, the app, and shuts all of it down cleanly. */
 async function main(): Promise<void> {
@@ -78,9 +78,12 @@ async function openQueueStore(
   };
   if (!config.redisUrl) return { store: new MemoryQueueStore(timings, defaults), close: async () => {} };
   const { RedisQueueStore } = await import('./queue/redis-queue-store.js');
-  // No offline queue: with Redis down, a request fails at once (503) instead of hanging.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on('error', (error) => log.warn({ err: error }, 'redis error'));
+  const redis = connectRedis(config.redisUrl, (error) => log.warn({ err: error }, 'redis error'));
+  // Commands are refused until connected (no offline queue): wait for the first connection.
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', resolve);
+    redis.once('end', () => reject(new Error(`cannot reach Redis at ${config.redisUrl}`)));
+  });
   const store = new RedisQueueStore(redis, timings, defaults);
   return {
     store,

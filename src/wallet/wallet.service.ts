@@ -5,7 +5,7 @@ import { rowsOf } from '../db/client.js';
 import { wallets, walletTransactions } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
 import { type Outcome, runIdempotent } from '../http/idempotency.js';
-import { MAX_BALANCE } from './money.js';
+import { isChargeAmount, MAX_BALANCE, MAX_CHARGE } from './money.js';
 
 export interface ChargeResult {
   userId: string;

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import type { QueueSettings, QueueStore, QueueTimings } from '../../src/queue/queue-store.js';
+import { connectRedis } from '../../src/queue/redis-connection.js';
 
 /**
  * Where a suite can run. The embedded database and the in-process queue are always there;
@@ -32,9 +33,8 @@ function serverBackend(databaseUrl: string, redisUrl: string): Backend {
     name: 'PostgreSQL server + Redis queue',
     openDatabase: () => openScratchDatabase(databaseUrl),
     async openQueueStore(timings, defaults) {
-      const { Redis } = await import('ioredis');
       const { RedisQueueStore } = await import('../../src/queue/redis-queue-store.js');
-      const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+      const redis = await readyRedis(redisUrl);
       // Isolated by a random prefix rather than by wiping Redis (as BullMQ's tests do).
       const store = new RedisQueueStore(redis, timings, defaults, {
         prefix: `bo-test-${randomBytes(4).toString('hex')}:`,
@@ -49,15 +49,26 @@ function serverBackend(databaseUrl: string, redisUrl: string): Backend {
   };
 }
 
+/** A connection made as the server makes it, once it is ready. */
+export async function readyRedis(url: string) {
+  const redis = connectRedis(url);
+  await new Promise((resolve) => redis.once('ready', resolve));
+  return redis;
+}
+
 /** A fresh database on the server per test file, dropped when the file is done. */
-async function openScratchDatabase(url: string): Promise<Database> {
+export async function openScratchDatabase(
+  url: string,
+  connectThrough?: (url: URL) => URL,
+): Promise<Database> {
   const name = `bo_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const scratch = new URL(url);
+  let scratch = new URL(url);
   scratch.pathname = `/${name}`;
+  if (connectThrough) scratch = connectThrough(scratch);
   const database = await openDatabase({ url: scratch.toString(), dataDir: 'memory', poolSize: 20 });
   return {
     ...database,

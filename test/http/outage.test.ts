@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Database } from '../../src/db/client.js';
+import type { App } from '../../src/http/types.js';
+import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
+import { openScratchDatabase, readyRedis, serverUrls } from '../helpers/backends.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+
+const reason = 'needs TEST_DATABASE_URL and TEST_REDIS_URL (a PostgreSQL server and Redis to cut off)';
+if (!serverUrls.database || !serverUrls.redis) console.warn(`[outage] skipped: ${reason}`);
+
+/** Retries until the check passes or time runs out; recovery happens on its own schedule. */
+async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store goes away', () => {
+  let pgProxy: TcpProxy;
+  let redisProxy: TcpProxy;
+  let database: Database;
+  let store: RedisQueueStore;
+  let app: App;
+  let disconnect: () => void;
+
+  beforeAll(async () => {
+    const pgUrl = new URL(serverUrls.database!);
+    const redisUrl = new URL(serverUrls.redis!);
+    pgProxy = await new TcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432)).start();
+    redisProxy = await new TcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379)).start();
+    database = await openScratchDatabase(serverUrls.database!, (url) => {
+      url.port = String(pgProxy.port);
+      return url;
+    });
+    redisUrl.port = String(redisProxy.port);
+    const redis = await readyRedis(redisUrl.toString());
+    disconnect = () => redis.disconnect();
+    const config = loadConfig({ DATA_DIR: 'memory', RATE_LIMIT_PER_MINUTE: '0', ADMIN_KEY: 'k' });
+    store = new RedisQueueStore(
+      redis,
+      { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
+      { maxActive: 10, admitPerSecond: 10, paused: false },
+      { prefix: `bo-outage-${randomBytes(4).toString('hex')}:` },
+    );
+    app = await buildApp({ config, database, queueStore: store, secret: randomBytes(32), webRoot: null });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await pgProxy?.restore().catch(() => {});
+    await database?.close();
+    disconnect?.();
+    await pgProxy?.stop();
+    await redisProxy?.stop();
+  });
+
+  test('when PostgreSQL is unreachable, then requests get a quick 503 UNAVAILABLE and service resumes by itself', async () => {
+    const user = (await app.inject({ method: 'POST', url: '/api/v1/users', payload: {} })).json();
+    const auth = { authorization: `Bearer ${user.accessToken}` };
+    expect((await app.inject({ method: 'GET', url: '/api/v1/balance', headers: auth })).statusCode).toBe(200);
+
+    await pgProxy.cut();
+    const started = Date.now();
+    const down = await app.inject({ method: 'GET', url: '/api/v1/balance', headers: auth });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(down.statusCode).toBe(503);
+    expect(down.headers['content-type']).toContain('application/problem+json');
+    expect(down.json()).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+    expect(down.body).not.toMatch(/\.(ts|js):\d+/);
+    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
+    expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+
+    await pgProxy.restore();
+    const back = await eventually(
+      async () =>
+        (await app.inject({ method: 'GET', url: '/api/v1/balance', headers: auth })).statusCode === 200,
+    );
+    expect(back).toBe(true);
+  });
+
+  test('when Redis is unreachable, then queue calls get a quick 503 UNAVAILABLE and service resumes by itself', async () => {
+    const user = (await app.inject({ method: 'POST', url: '/api/v1/users', payload: {} })).json();
+    const concert = await app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/concerts',
+      headers: { 'admin-key': 'k' },
+      payload: { title: 'T', venue: 'V', dates: [{ date: '2099-01-01', price: 1000 }] },
+    });
+    const join = () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/queue/tokens',
+        headers: { authorization: `Bearer ${user.accessToken}` },
+        payload: { concertId: concert.json().concertId },
+      });
+    expect((await join()).statusCode).toBe(201);
+
+    await redisProxy.cut();
+    const started = Date.now();
+    const down = await join();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(down.statusCode).toBe(503);
+    expect(down.json().code).toBe('UNAVAILABLE');
+    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
+
+    await redisProxy.restore();
+    expect(await eventually(async () => (await join()).statusCode === 200)).toBe(true);
+  });
+});

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import { Signer } from '../../src/auth/signer.js';
+import { QueueTokens } from '../../src/queue/queue-token.js';
+import { AccessTokens } from '../../src/users/access-token.js';
+
+const user = '0b80ca2d-31d4-43ac-ab1e-8362be945675';
+const concert = '5eed0000-0000-4000-8000-000000000001';
+
+describe('signed tokens', () => {
+  const signer = new Signer(randomBytes(32));
+  const access = new AccessTokens(signer);
+  const queue = new QueueTokens(signer);
+
+  test('when a token is issued, then it verifies to what it names and is the same every time', () => {
+    expect(access.verify(access.issue(user))).toBe(user);
+    const claims = { concertId: concert, userId: user, ticket: 123_456_789 };
+    expect(queue.verify(queue.issue(claims))).toEqual(claims);
+    expect(queue.issue(claims)).toBe(queue.issue(claims));
+  });
+
+  test('when any byte is changed, then it no longer verifies', () => {
+    const token = queue.issue({ concertId: concert, userId: user, ticket: 7 });
+    for (let i = 0; i < token.length; i++) {
+      if (token[i] === '.') continue;
+      const swapped = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
+      expect(queue.verify(swapped), `position ${i}`).toBeNull();
+    }
+  });
+
+  test('when a token of one kind or of another server is presented, then it is refused', () => {
+    expect(queue.verify(access.issue(user))).toBeNull();
+    expect(access.verify(queue.issue({ concertId: concert, userId: user, ticket: 1 }))).toBeNull();
+    const other = new AccessTokens(new Signer(randomBytes(32)));
+    expect(access.verify(other.issue(user))).toBeNull();
+    for (const junk of ['', '.', 'a.b.c', 'abc', `${'A'.repeat(600)}.x`])
+      expect(access.verify(junk)).toBeNull();
+  });
+});
