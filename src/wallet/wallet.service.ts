@@ -30,13 +30,17 @@ export class WalletService {
     return row?.balance ?? 0;
   }
 
-  charge(
+  async charge(
     userId: string,
     amount: number,
     now: number,
     key: string | undefined,
     fingerprint: string,
   ): Promise<Outcome> {
+    // The route's schema already refuses these; the service keeps its own boundary.
+    if (!isChargeAmount(amount)) {
+      throw new AppError('VALIDATION_FAILED', `amount must be a whole number of won, 1 to ${MAX_CHARGE}`);
+    }
     return runIdempotent(this.db, { userId, key, fingerprint }, now, async (tx) => {
       const [row] = rowsOf<{ balance: number }>(
         await tx.execute(sql`

@@ -65,7 +65,9 @@ describe.each(backends)('races on $name', (backend) => {
     const { concertId, dates } = await s.newConcert({ price: 70_000 });
     const [buyer] = await admittedBuyers(s, concertId, 1, 1_000_000);
     const held = await s.hold(buyer!, concertId, dates[0]!, 3);
-    const results = await Promise.all(Array.from({ length: 10 }, () => s.pay(buyer!, held.body.reservationId)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => s.pay(buyer!, held.body.reservationId)),
+    );
     const ok = results.filter((r) => r.status === 201);
     expect(ok).toHaveLength(1);
     for (const r of results.filter((r) => r.status !== 201)) {
@@ -126,7 +128,9 @@ describe.each(backends)('races on $name', (backend) => {
     const paid = [];
     let total = 0;
     for (const b of buyers) {
-      const payments = (await s.call('GET', '/api/v1/payments', { user: b.user })).body as { seatNumber: number }[];
+      const payments = (await s.call('GET', '/api/v1/payments', { user: b.user })).body as {
+        seatNumber: number;
+      }[];
       paid.push(...payments.map((p) => p.seatNumber));
       const { balance, sum } = await ledgerOf(s, b.user);
       expect(sum).toBe(balance);
@@ -165,7 +169,8 @@ describe.each(backends)('active limit under churn on $name', (backend) => {
         ...buyers
           .filter((b) => !b.done)
           .map(async (b) => {
-            const st = (await s.call('GET', '/api/v1/queue/status', { queueToken: b.queueToken })).body.status;
+            const st = (await s.call('GET', '/api/v1/queue/status', { queueToken: b.queueToken })).body
+              .status;
             if (st === 'EXPIRED') b.done = true;
             // Every other admitted buyer buys at once; the rest let their window lapse.
             if (st === 'ACTIVE' && buyers.indexOf(b) % 2 === 0 && seat < 50) {
