@@ -67,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // A log line per request would cost more than the queue poll it records; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    trustProxy: config.trustProxy,
     ajv: {
       customOptions: {
         // Unknown fields are refused, not silently dropped; "100" is not the integer 100.
@@ -117,8 +118,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
       timeWindow: 60_000,
-      // One client is one user where a token is sent, else one address.
-      keyGenerator: (request) => request.headers.authorization ?? request.ip,
+      // One client is one user (or one place in line) where a token is sent, else one address:
+      // buyers behind one NAT or balancer must not share a single allowance.
+      keyGenerator: (request) => {
+        const token = request.headers.authorization ?? request.headers['queue-token'];
+        return typeof token === 'string' ? token : request.ip;
+      },
       allowList: (request) => request.url.startsWith('/health') || request.url === '/metrics',
       errorResponseBuilder: (_request, context) =>
         new AppError('RATE_LIMITED', `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),

@@ -23,6 +23,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Requests per minute per client (user, or IP when anonymous); 0 turns the limiter off. */
   rateLimitPerMinute: number;
+  /** Behind a load balancer: take the client address from X-Forwarded-For. */
+  trustProxy: boolean;
   logLevel: string;
 }
 
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0, 10_000_000),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
     logLevel: raw(env, 'LOG_LEVEL') ?? 'info',
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
