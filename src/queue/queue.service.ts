@@ -37,13 +37,7 @@ export class QueueService {
   /** A status read; it also counts as the waiting user's sign of life. */
   async status(token: string | undefined): Promise<QueueStatus> {
     const claims = this.verify(token);
-    const view = await this.store.view(
-      claims.concertId,
-      claims.ticket,
-      this.clock.now(),
-      true,
-      claims.userId,
-    );
+    const view = await this.read(claims);
     return this.present(token!, claims.concertId, view);
   }
 
@@ -82,13 +76,7 @@ export class QueueService {
     if (concertId !== undefined && claims.concertId !== concertId) {
       throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token is for another concert');
     }
-    const view = await this.store.view(
-      claims.concertId,
-      claims.ticket,
-      this.clock.now(),
-      true,
-      claims.userId,
-    );
+    const view = await this.read(claims);
     if (view.state === 'EXPIRED') {
       throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
     }
@@ -112,6 +100,11 @@ export class QueueService {
   async updateSettings(concertId: string, patch: Partial<QueueSettings>) {
     await this.store.updateSettings(concertId, patch);
     return this.settings(concertId);
+  }
+
+  /** The ticket's state now, as its own user sees it; reading it is a sign of life. */
+  private read(claims: QueueTokenClaims): Promise<TicketView> {
+    return this.store.view(claims.concertId, claims.ticket, this.clock.now(), true, claims.userId);
   }
 
   private estimate(view: Extract<TicketView, { state: 'WAITING' }>): number {

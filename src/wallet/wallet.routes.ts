@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { Clock } from '../clock.js';
 import { authenticate } from '../http/auth.js';
-import { fingerprint } from '../http/idempotency.js';
+import { fingerprint, sendOutcome } from '../http/idempotency.js';
 import { errors, IdempotencyHeaders, Timestamp, Uuid } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { AccessTokens } from '../users/access-token.js';
@@ -62,9 +62,7 @@ export function walletRoutes(
         request.headers['idempotency-key'],
         fingerprint('POST', '/api/v1/balance/charges', request.body),
       );
-      if (outcome.problem) reply.type('application/problem+json');
-      // A replayed or refused outcome carries its own status and body (a problem for a refusal).
-      return reply.code(outcome.status as 200).send(outcome.body as never);
+      return sendOutcome(reply, outcome);
     },
   );
 
