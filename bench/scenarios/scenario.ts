@@ -1,0 +1,58 @@
+import type { Api } from '../lib/api.js';
+import type { Cluster } from '../lib/servers.js';
+import type { LoadResult } from '../lib/stats.js';
+
+/** Which measured ceiling bounds a scenario (see bench/ceilings). */
+export type CeilingName = 'http' | 'redis' | 'pg' | 'holdSql';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ScenarioResult {
+  name: string;
+  /** What `load.perSecond` counts: "req/s", "holds/s", "payments/s". */
+  unit: string;
+  load: LoadResult;
+  ceiling: CeilingName | null;
+  checks: Check[];
+  /** Free-form facts worth keeping (sizes, rounds, sold-out time). */
+  facts?: Record<string, unknown>;
+}
+
+export interface ScenarioContext {
+  api: Api;
+  cluster: Cluster;
+  durationSeconds: number;
+  /** Unmeasured load before each measured one (0 in smoke runs). */
+  warmupSeconds: number;
+  connections: number;
+  smoke: boolean;
+  authSecret: string;
+  workDir: string;
+  serverPids: number[];
+  progress: (message: string) => void;
+  /** State one scenario leaves for a later one (hold-spread's holds for pay). */
+  shared: Map<string, unknown>;
+}
+
+export type Scenario = (ctx: ScenarioContext) => Promise<ScenarioResult>;
+
+/** Responses with a 5xx status, as counted by the load generator. */
+export function serverErrors(counts: Record<string, number>): number {
+  return Object.entries(counts)
+    .filter(([k]) => k.startsWith('5'))
+    .reduce((a, [, v]) => a + v, 0);
+}
+
+export function noServerErrors(load: LoadResult): Check {
+  const n = serverErrors(load.counts);
+  const sockets = Object.values(load.socketErrors).reduce((a, b) => a + b, 0);
+  return {
+    name: 'no 5xx and no socket errors',
+    ok: n === 0 && sockets === 0,
+    detail: `${n} 5xx, socket errors ${JSON.stringify(load.socketErrors)}`,
+  };
+}
