@@ -1,18 +1,5 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureWebBuilt,
-  hasChromium,
-  LAPTOP,
-  launchBrowser,
-  newVisitor,
-  PHONE,
-  pageProblems,
-  publish,
-  type RunningServer,
-  shot,
-  startServer,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { hasChromium, LAPTOP, newVisitor, PHONE, pageProblems, publish, shot, useStack } from './harness.js';
 import {
   alert,
   createMe,
@@ -29,19 +16,7 @@ import {
 const PRICE = '165,000원';
 
 describe.skipIf(!hasChromium)('the buyer journey in a real browser', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    await ensureWebBuilt();
-    server = await startServer({ HOLD_TTL_SECONDS: '120' });
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const stack = useStack({ HOLD_TTL_SECONDS: '120' });
 
   const viewports = [
     { name: 'phone', viewport: PHONE, dateIndex: 0 },
@@ -50,7 +25,7 @@ describe.skipIf(!hasChromium)('the buyer journey in a real browser', () => {
 
   for (const { name, viewport, dateIndex } of viewports) {
     it(`When a buyer on a ${name} goes from concert to receipt, then every step works without a reload`, async () => {
-      const { context, page } = await newVisitor(browser, server.url, viewport);
+      const { context, page } = await newVisitor(stack.browser(), stack.server().url, viewport);
       const step = (label: string) => shot(page, `journey-${name}-${label}`);
       try {
         // 1. Pick a concert.

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Debian's Chromium; BOXOFFICE_CHROMIUM points elsewhere (or at nothing, to see the skip). */
@@ -164,6 +165,28 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
 
 // ---------------------------------------------------------------------------------------------
 // The browser.
+
+/**
+ * The stack a browser suite runs against: the built app, a real server with `env`, and one
+ * Chromium, started before the file's tests and stopped after them.
+ */
+export function useStack(env: Record<string, string>): {
+  server: () => RunningServer;
+  browser: () => Browser;
+} {
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await ensureWebBuilt();
+    server = await startServer(env);
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  return { server: () => server!, browser: () => browser! };
+}
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

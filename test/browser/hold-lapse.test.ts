@@ -1,39 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureWebBuilt,
-  hasChromium,
-  LAPTOP,
-  launchBrowser,
-  newVisitor,
-  PHONE,
-  type RunningServer,
-  shot,
-  startServer,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { hasChromium, LAPTOP, newVisitor, PHONE, shot, useStack } from './harness.js';
 import { enterSeatMap, ko, onCheckout, seat, selectAndHold } from './steps.js';
 
 const HOLD_TTL_SECONDS = 4;
 const SEAT = 3;
 
 describe.skipIf(!hasChromium)('a hold that lapses', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    await ensureWebBuilt();
-    server = await startServer({ HOLD_TTL_SECONDS: String(HOLD_TTL_SECONDS) });
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const stack = useStack({ HOLD_TTL_SECONDS: String(HOLD_TTL_SECONDS) });
 
   it('When a buyer lets the hold countdown run out, then the screen says so and the seat is free again for everyone', async () => {
-    const holder = await newVisitor(browser, server.url, PHONE);
-    const watcher = await newVisitor(browser, server.url, LAPTOP);
+    const holder = await newVisitor(stack.browser(), stack.server().url, PHONE);
+    const watcher = await newVisitor(stack.browser(), stack.server().url, LAPTOP);
     try {
       await enterSeatMap(holder.page, 'slow buyer');
       await enterSeatMap(watcher.page, 'watcher');

@@ -1,18 +1,15 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   ADMIN_KEY,
-  ensureWebBuilt,
   hasChromium,
   LAPTOP,
-  launchBrowser,
   newVisitor,
   PHONE,
   publish,
-  type RunningServer,
   shot,
   sleep,
-  startServer,
+  useStack,
 } from './harness.js';
 import { createMe, joinLine, ko, openConcert, queueCard, shownPosition, waitUntilActive } from './steps.js';
 
@@ -22,26 +19,13 @@ const STILL_FOR_MS = 3_000;
 const stat = (page: Page, name: string) => page.locator(`section.console [data-stat="${name}"] dd`).first();
 
 describe.skipIf(!hasChromium)('the operator pauses and resumes the line', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    await ensureWebBuilt();
-    // One buyer in at a time, so the next ones wait.
-    server = await startServer({ QUEUE_MAX_ACTIVE: '1', QUEUE_ADMIT_PER_SECOND: '5' });
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const stack = useStack({ QUEUE_MAX_ACTIVE: '1', QUEUE_ADMIT_PER_SECOND: '5' });
 
   it('When the operator pauses the line, then a waiting buyer stops moving; on resume the buyer gets in', async () => {
-    const operator = await newVisitor(browser, server.url, LAPTOP);
-    const first = await newVisitor(browser, server.url, PHONE);
-    const second = await newVisitor(browser, server.url, PHONE);
-    const third = await newVisitor(browser, server.url, LAPTOP);
+    const operator = await newVisitor(stack.browser(), stack.server().url, LAPTOP);
+    const first = await newVisitor(stack.browser(), stack.server().url, PHONE);
+    const second = await newVisitor(stack.browser(), stack.server().url, PHONE);
+    const third = await newVisitor(stack.browser(), stack.server().url, LAPTOP);
     // The second buyer's event stream is refused (as by a proxy that buffers SSE): the waiting
     // room must fall back to polling and still move on by itself.
     await second.context.route('**/api/v1/queue/events**', (route) => route.abort());
@@ -122,7 +106,7 @@ describe.skipIf(!hasChromium)('the operator pauses and resumes the line', () => 
       await operator.page.getByRole('button', { name: ko['admin.create'], exact: true }).click();
       await operator.page.getByText(ko['admin.created'].replace('{title}', 'Browser Test Night')).waitFor();
       await operator.page.getByRole('heading', { level: 2, name: 'Browser Test Night' }).waitFor();
-      const listed = (await (await fetch(`${server.url}/api/v1/concerts`)).json()) as {
+      const listed = (await (await fetch(`${stack.server().url}/api/v1/concerts`)).json()) as {
         title: string;
         dates: string[];
       }[];

@@ -1,40 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureWebBuilt,
-  eventually,
-  hasChromium,
-  LAPTOP,
-  launchBrowser,
-  newVisitor,
-  PHONE,
-  type RunningServer,
-  shot,
-  startServer,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, hasChromium, LAPTOP, newVisitor, PHONE, shot, useStack } from './harness.js';
 import { alert, enterSeatMap, ko, onCheckout, seat, selectAndHold } from './steps.js';
 
 const CONTESTED = 7;
 const SECOND_CHOICE = 8;
 
 describe.skipIf(!hasChromium)('two buyers race for one seat', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    await ensureWebBuilt();
-    server = await startServer({ HOLD_TTL_SECONDS: '120' });
-    browser = await launchBrowser();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const stack = useStack({ HOLD_TTL_SECONDS: '120' });
 
   it('When two buyers press "hold" on the same seat at once, then one holds it and the other is told it is taken and picks another', async () => {
-    const a = await newVisitor(browser, server.url, LAPTOP);
-    const b = await newVisitor(browser, server.url, PHONE);
+    const a = await newVisitor(stack.browser(), stack.server().url, LAPTOP);
+    const b = await newVisitor(stack.browser(), stack.server().url, PHONE);
     try {
       await Promise.all([enterSeatMap(a.page, 'racer A'), enterSeatMap(b.page, 'racer B')]);
       // Both see the seat free and select it, then both press "hold" together.
