@@ -68,6 +68,16 @@ local activeCount = redis.call('ZCOUNT', k.active, above(now), '+inf')
 local admittedRecently = redis.call('ZCOUNT', k.admitted, above(now - rateWindowMs), '+inf')
 local budget = math.min(maxActive - activeCount, admitPerSecond - admittedRecently, maxBatch)
 
+-- Admissions are stamped no earlier than the line's newest one. Each instance reads `now`
+-- before its script reaches Redis, so a step can run after another's with an earlier `now`;
+-- stamped as is, the later tickets it admits would read as admitted first (an activeUntil
+-- earlier than that of tickets ahead of them in line).
+local stamp = now
+local newest = redis.call('ZRANGE', k.admitted, -1, -1, 'WITHSCORES')[2]
+if newest and tonumber(newest) > stamp then
+  stamp = tonumber(newest)
+end
+
 local admitted = 0
 local visited = 0
 while admitted < budget and visited < maxBatch do
@@ -82,9 +92,9 @@ while admitted < budget and visited < maxBatch do
   else
     redis.call('ZREM', k.waiting, head)
     redis.call('ZREM', k.seen, head)
-    redis.call('ZADD', k.active, now + activeTtlMs, head)
+    redis.call('ZADD', k.active, stamp + activeTtlMs, head)
     -- Tickets are unique within a line and admitted once, so the ticket is a unique member.
-    redis.call('ZADD', k.admitted, now, head)
+    redis.call('ZADD', k.admitted, stamp, head)
     admitted = admitted + 1
   end
 end
