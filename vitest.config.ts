@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The cluster test starts real server processes: `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: ['**/node_modules/**', 'test/cluster/**'],
     // Each file opens its own embedded database (~1 s, ~0.5 GB); two workers fit two cores.
     pool: 'forks',
     maxWorkers: 2,
