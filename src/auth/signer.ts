@@ -20,13 +20,14 @@ export class Signer {
   open(kind: number, token: string): Buffer | null {
     const dot = token.indexOf('.');
     if (dot <= 0 || dot !== token.lastIndexOf('.') || token.length > 512) return null;
-    const payload = Buffer.from(token.slice(0, dot), 'base64url');
-    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = this.mac(kind, payload);
-    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return null;
-    // base64url decoding is lenient; re-encoding rejects any variant spelling of the token.
-    if (payload.toString('base64url') !== token.slice(0, dot)) return null;
-    return payload;
+    const encoded = token.slice(0, dot);
+    const payload = Buffer.from(encoded, 'base64url');
+    // base64url decoding is lenient (padding bits, stray characters): comparing the canonical
+    // encodings means exactly one spelling of each token is accepted.
+    if (payload.toString('base64url') !== encoded) return null;
+    const given = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.mac(kind, payload).toString('base64url'));
+    return given.length === expected.length && timingSafeEqual(given, expected) ? payload : null;
   }
 }
 

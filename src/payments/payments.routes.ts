@@ -1,11 +1,12 @@
 import { Type } from 'typebox';
 import type { Clock } from '../clock.js';
 import { authenticate } from '../http/auth.js';
-import { fingerprint, sendOutcome } from '../http/idempotency.js';
+import { fingerprint, type Outcome, sendOutcome } from '../http/idempotency.js';
 import { errors, IdempotencyHeaders, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { QueueService } from '../queue/queue.service.js';
+import type { QueueTokenClaims } from '../queue/queue-token.js';
 import type { AccessTokens } from '../users/access-token.js';
 import type { PaymentsService, PaymentView } from './payments.service.js';
 
@@ -49,12 +50,26 @@ export function paymentsRoutes(
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
       const print = fingerprint('POST', '/api/v1/payments', request.body);
+      const token = request.headers['queue-token'];
       // A retry of a completed payment gets its first answer, even though the purchase has
       // since expired the queue token that the gate would now refuse.
-      let outcome = await payments.replay(request.userId, key, print);
-      if (!outcome) {
+      const stored = await payments.replay(request.userId, key, print);
+      let outcome: Outcome;
+      let claims: QueueTokenClaims | null;
+      let done: boolean;
+      if (stored) {
+        outcome = stored;
+        claims = queue.claimsOf(token, request.userId);
+        // The first attempt may have committed and then failed before giving the slot back
+        // (a crash, Redis unreachable): the retry finishes that part too.
+        const paid = outcome.body as PaymentView;
+        done =
+          outcome.status === 201 &&
+          claims?.concertId === paid.concertId &&
+          (await payments.holdsNothingElse(request.userId, paid.concertId, clock.now()));
+      } else {
         // The gate, with the concert left to the service: it is the reservation's.
-        const claims = await queue.admit(request.headers['queue-token'], request.userId, undefined);
+        claims = await queue.admit(token, request.userId, undefined);
         const paid = await payments.pay(
           request.userId,
           claims,
@@ -63,13 +78,12 @@ export function paymentsRoutes(
           key,
           print,
         );
-        if (paid.status === 201 && !paid.replayed) {
-          metrics.recordSale(paid.body as PaymentView);
-          // A buyer holding nothing else for the concert is done: the slot goes to the next in line.
-          if (paid.doneWithConcert) await queue.release(claims);
-        }
+        if (paid.status === 201 && !paid.replayed) metrics.recordSale(paid.body as PaymentView);
         outcome = paid;
+        done = paid.status === 201 && paid.doneWithConcert;
       }
+      // A buyer holding nothing else for the concert is done: the slot goes to the next in line.
+      if (done && claims) await queue.release(claims);
       return sendOutcome(reply, outcome);
     },
   );

@@ -63,29 +63,20 @@ export class PaymentsService {
 
       await this.reservations.confirm(tx, reservation);
       const { balance } = await this.wallet.debit(tx, userId, reservation.price, now);
-      const payment: PaymentView = {
-        paymentId: randomUUID(),
+      const payment: PaymentRow = {
+        id: randomUUID(),
         reservationId,
+        userId,
         concertId: reservation.concertId,
         date: reservation.date,
         seatNumber: reservation.seatNumber,
         amount: reservation.price,
-        balance,
-        paidAt: new Date(now).toISOString(),
-      };
-      await tx.insert(payments).values({
-        id: payment.paymentId,
-        reservationId,
-        userId,
-        concertId: payment.concertId,
-        date: payment.date,
-        seatNumber: payment.seatNumber,
-        amount: payment.amount,
         balanceAfter: balance,
         paidAt: new Date(now),
-      });
+      };
+      await tx.insert(payments).values(payment);
       doneWithConcert = (await this.reservations.countHeld(tx, userId, reservation.concertId, now)) === 0;
-      return { status: 201, body: payment };
+      return { status: 201, body: present(payment) };
     });
     return { ...outcome, doneWithConcert };
   }
@@ -128,6 +119,14 @@ export class PaymentsService {
     };
   }
 
+  /**
+   * Whether the user still holds (unlapsed) seats of the concert. A buyer who holds none is
+   * done with it, and their queue slot goes to the next in line.
+   */
+  async holdsNothingElse(userId: string, concertId: string, now: number): Promise<boolean> {
+    return (await this.reservations.countHeld(this.db, userId, concertId, now)) === 0;
+  }
+
   /** The stored answer to an earlier payment request with this key, if any. */
   replay(userId: string, key: string | undefined, fingerprint: string): Promise<Outcome | null> {
     return storedOutcome(this.db, { userId, key, fingerprint });
@@ -139,16 +138,7 @@ export class PaymentsService {
       .from(payments)
       .where(eq(payments.userId, userId))
       .orderBy(desc(payments.paidAt), desc(payments.id));
-    return rows.map((r) => ({
-      paymentId: r.id,
-      reservationId: r.reservationId,
-      concertId: r.concertId,
-      date: r.date,
-      seatNumber: r.seatNumber,
-      amount: r.amount,
-      balance: r.balanceAfter,
-      paidAt: r.paidAt.toISOString(),
-    }));
+    return rows.map(present);
   }
 }
 
@@ -158,4 +148,19 @@ function isRefusal(error: unknown): boolean {
     if (typeof e.message === 'string' && e.message.includes('boxoffice:refused')) return true;
   }
   return false;
+}
+
+type PaymentRow = typeof payments.$inferSelect;
+
+function present(row: PaymentRow): PaymentView {
+  return {
+    paymentId: row.id,
+    reservationId: row.reservationId,
+    concertId: row.concertId,
+    date: row.date,
+    seatNumber: row.seatNumber,
+    amount: row.amount,
+    balance: row.balanceAfter,
+    paidAt: row.paidAt.toISOString(),
+  };
 }

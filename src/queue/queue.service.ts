@@ -61,6 +61,12 @@ export class QueueService {
     return claims;
   }
 
+  /** The token's claims when it is genuine and this user's, else null (never a refusal). */
+  claimsOf(token: string | undefined, userId: string): QueueTokenClaims | null {
+    const claims = token ? this.tokens.verify(token) : null;
+    return claims?.userId === userId ? claims : null;
+  }
+
   /**
    * The gate: a token of this user, for this concert, that is ACTIVE now. Checked in the order
    * API.md lists: signature, owner and concert, then state.

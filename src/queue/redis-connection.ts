@@ -11,6 +11,9 @@ export function connectRedis(url: string, onError: (error: Error) => void = () =
     enableOfflineQueue: false,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    // Commands issued in the same tick leave in one write: under a rush that is hundreds of
+    // status reads per write instead of one syscall each.
+    enableAutoPipelining: true,
   });
   redis.on('error', onError);
   return redis;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { ConcertsService } from '../concerts/concerts.service.js';
-import type { Db, Tx } from '../db/client.js';
+import type { Db, Executor, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { reservations, seats } from '../db/schema.js';
 import { AppError } from '../http/errors.js';
@@ -155,7 +155,7 @@ export class ReservationsService {
   }
 
   /** How many seats the user still holds (unlapsed) for the concert, seen inside `tx`. */
-  async countHeld(tx: Tx, userId: string, concertId: string, now: number): Promise<number> {
+  async countHeld(tx: Executor, userId: string, concertId: string, now: number): Promise<number> {
     const [row] = rowsOf<{ n: number }>(
       await tx.execute(sql`
         SELECT count(*)::int AS n FROM ${reservations}

@@ -185,6 +185,28 @@ describe.each(backends)('idempotent writes on $name', (backend) => {
     expect(String(replay.headers['content-type'])).toContain('application/problem+json');
   });
 
+  test('when a payment commits but giving back the queue slot fails, then the retry with its key finishes the job', async () => {
+    const s = service();
+    const { concertId, dates } = await s.newConcert();
+    const buyer = await s.activeBuyer(concertId, 500_000);
+    const held = await s.hold(buyer, concertId, dates[0]!, 11);
+    // The queue store drops out once, right after the payment's transaction committed.
+    const leave = s.store.leave.bind(s.store);
+    s.store.leave = async () => {
+      s.store.leave = leave;
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+    };
+    const first = await s.pay(buyer, held.body.reservationId, 'pay-once');
+    expect(first.status).toBe(503);
+    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe('ACTIVE');
+
+    const retry = await s.pay(buyer, held.body.reservationId, 'pay-once');
+    expect(retry.status).toBe(201);
+    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe('EXPIRED');
+    expect((await s.call('GET', '/api/v1/payments', { user: buyer.user })).body).toHaveLength(1);
+    expect((await s.call('GET', '/api/v1/balance', { user: buyer.user })).body.balance).toBe(400_000);
+  });
+
   test('when a payment is retried after it expired the queue token, then the retry gets the first 201, not the gate', async () => {
     const s = service();
     const { concertId, dates } = await s.newConcert();

@@ -28,6 +28,20 @@ describe('signed tokens', () => {
     }
   });
 
+  test('when the signature is spelled differently but decodes to the same bytes, then it is refused', () => {
+    const token = access.issue(user);
+    const last = token.at(-1)!;
+    // The last character of a 32-byte signature carries two padding bits: flip one of them.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = alphabet[alphabet.indexOf(last) ^ 1]!;
+    const signature = token.split('.')[1]!;
+    const spelledTwice = signature.slice(0, -1) + twin;
+    expect(Buffer.from(spelledTwice, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+      Buffer.from(token.slice(-2), 'base64url'),
+    );
+    expect(access.verify(token.slice(0, -1) + twin)).toBeNull();
+  });
+
   test('when a token of one kind or of another server is presented, then it is refused', () => {
     expect(queue.verify(access.issue(user))).toBeNull();
     expect(access.verify(queue.issue({ concertId: concert, userId: user, ticket: 1 }))).toBeNull();
