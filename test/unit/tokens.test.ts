@@ -37,8 +37,6 @@ describe('signed tokens', () => {
     const signature = token.split('.')[1]!;
     const spelledTwice = signature.slice(0, -1) + twin;
     expect(Buffer.from(spelledTwice, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
-      Buffer.from(token.slice(-2), 'base64url'),
-    );
     expect(access.verify(token.slice(0, -1) + twin)).toBeNull();
   });
 
