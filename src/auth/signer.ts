@@ -31,6 +31,28 @@ export class Signer {
   }
 }
 
+/**
+ * Tokens already verified, with what they name. A token's verdict under a secret never
+ * changes, so a hot token (a buyer polling every second) costs one HMAC instead of one per
+ * request. Bounded: when full it starts over, which only costs re-verification.
+ */
+export class VerifiedTokens<T> {
+  private readonly known = new Map<string, T>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  verify(token: string, check: (token: string) => T | null): T | null {
+    const hit = this.known.get(token);
+    if (hit !== undefined) return hit;
+    const value = check(token);
+    if (value !== null) {
+      if (this.known.size >= this.capacity) this.known.clear();
+      this.known.set(token, value);
+    }
+    return value;
+  }
+}
+
 export const TOKEN_KIND = { user: 1, queue: 2 } as const;
 
 export function uuidToBytes(uuid: string): Buffer {

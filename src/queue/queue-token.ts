@@ -1,4 +1,4 @@
-import { bytesToUuid, type Signer, TOKEN_KIND, uuidToBytes } from '../auth/signer.js';
+import { bytesToUuid, type Signer, TOKEN_KIND, uuidToBytes, VerifiedTokens } from '../auth/signer.js';
 
 export interface QueueTokenClaims {
   concertId: string;
@@ -15,6 +15,8 @@ const PAYLOAD_BYTES = 16 + 16 + 6;
  * token (a user who joins again gets the identical string back).
  */
 export class QueueTokens {
+  private readonly verified = new VerifiedTokens<Readonly<QueueTokenClaims>>();
+
   constructor(private readonly signer: Signer) {}
 
   issue(claims: QueueTokenClaims): string {
@@ -25,13 +27,15 @@ export class QueueTokens {
     return this.signer.sign(TOKEN_KIND.queue, payload);
   }
 
-  verify(token: string): QueueTokenClaims | null {
-    const payload = this.signer.open(TOKEN_KIND.queue, token);
-    if (payload?.length !== PAYLOAD_BYTES) return null;
-    return {
-      concertId: bytesToUuid(payload.subarray(0, 16)),
-      userId: bytesToUuid(payload.subarray(16, 32)),
-      ticket: payload.readUIntBE(32, 6),
-    };
+  verify(token: string): Readonly<QueueTokenClaims> | null {
+    return this.verified.verify(token, (t) => {
+      const payload = this.signer.open(TOKEN_KIND.queue, t);
+      if (payload?.length !== PAYLOAD_BYTES) return null;
+      return Object.freeze({
+        concertId: bytesToUuid(payload.subarray(0, 16)),
+        userId: bytesToUuid(payload.subarray(16, 32)),
+        ticket: payload.readUIntBE(32, 6),
+      });
+    });
   }
 }

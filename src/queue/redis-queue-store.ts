@@ -220,8 +220,12 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
-    const reply = toArray(
-      await this.scripts.join(
+    // The registry add is outside the script on purpose: it is in another slot, and adding to
+    // it again is harmless (it only tells the admission ticker which lines to advance). Sent in
+    // the same tick as the script, auto-pipelining puts both in one round trip. Should it
+    // fail, the join fails after the ticket was taken; joining again returns that same ticket.
+    const [joined] = await Promise.all([
+      this.scripts.join(
         lineKeys(this.prefix, concertId).seq,
         ...this.lineKeyList(concertId),
         userId,
@@ -230,12 +234,9 @@ export class RedisQueueStore implements QueueStore {
         ADMISSION_SAMPLE_WINDOW_MS,
         ...this.defaultArgs(),
       ),
-      'join',
-    );
-    // Outside the script on purpose: the registry is in another slot, and adding to it again
-    // is harmless. It only tells the admission ticker which lines to advance. Should it fail,
-    // the join fails after the ticket was taken; joining again returns that same ticket.
-    await this.redis.sadd(registryKey(this.prefix), concertId);
+      this.redis.sadd(registryKey(this.prefix), concertId),
+    ]);
+    const reply = toArray(joined, 'join');
     return {
       ticket: toInt(reply[0], 'ticket'),
       created: toInt(reply[1], 'created') === 1,

@@ -198,11 +198,15 @@ describe.each(backends)('idempotent writes on $name', (backend) => {
     };
     const first = await s.pay(buyer, held.body.reservationId, 'pay-once');
     expect(first.status).toBe(503);
-    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe('ACTIVE');
+    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe(
+      'ACTIVE',
+    );
 
     const retry = await s.pay(buyer, held.body.reservationId, 'pay-once');
     expect(retry.status).toBe(201);
-    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe('EXPIRED');
+    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe(
+      'EXPIRED',
+    );
     expect((await s.call('GET', '/api/v1/payments', { user: buyer.user })).body).toHaveLength(1);
     expect((await s.call('GET', '/api/v1/balance', { user: buyer.user })).body.balance).toBe(400_000);
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { Signer } from '../../src/auth/signer.js';
+import { Signer, VerifiedTokens } from '../../src/auth/signer.js';
 import { QueueTokens } from '../../src/queue/queue-token.js';
 import { AccessTokens } from '../../src/users/access-token.js';
 
@@ -47,5 +47,27 @@ describe('signed tokens', () => {
     expect(access.verify(other.issue(user))).toBeNull();
     for (const junk of ['', '.', 'a.b.c', 'abc', `${'A'.repeat(600)}.x`])
       expect(access.verify(junk)).toBeNull();
+  });
+});
+
+describe('verified tokens memo', () => {
+  test('when a token was verified, then the check is not run again; refusals are never remembered', () => {
+    const memo = new VerifiedTokens<string>(2);
+    let checks = 0;
+    const check = (t: string) => {
+      checks++;
+      return t.startsWith('ok') ? t.toUpperCase() : null;
+    };
+    expect(memo.verify('ok-1', check)).toBe('OK-1');
+    expect(memo.verify('ok-1', check)).toBe('OK-1');
+    expect(checks).toBe(1);
+    expect(memo.verify('bad', check)).toBeNull();
+    expect(memo.verify('bad', check)).toBeNull();
+    expect(checks).toBe(3);
+    // Full: it starts over rather than growing.
+    memo.verify('ok-2', check);
+    memo.verify('ok-3', check);
+    expect(memo.verify('ok-1', check)).toBe('OK-1');
+    expect(checks).toBe(6);
   });
 });
