@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ClusterClient, HttpResponse } from './http.js';
-import type { AnomalyKind, SaleResult, UserRecord } from './sale.js';
+import type { SaleResult, UserRecord } from './sale.js';
 
 /**
  * The guarantees of API.md, checked after a sale through the API and straight in the
@@ -23,8 +23,6 @@ export interface CheckResult {
 export interface InvariantReport {
   checks: CheckResult[];
   violations: Violation[];
-  /** Findings the caller declared known (see `knownIssues`): listed, not counted as violations. */
-  knownIssues: (Violation & { why: string })[];
 }
 
 export interface InvariantOptions {
@@ -42,7 +40,6 @@ export interface InvariantOptions {
   /** Admission times of later tickets may be earlier by this much (default 0: none). */
   admissionSkewMs?: number;
   /** Anomaly kinds reported as known issues rather than violations, each with the reason. */
-  knownIssues?: Partial<Record<AnomalyKind, string>>;
 }
 
 /** Findings listed per check at most; the count says how many there were. */
@@ -78,7 +75,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function checkSale(options: InvariantOptions): Promise<InvariantReport> {
   const { sale } = options;
   const checks = new Checks();
-  const known: InvariantReport['knownIssues'] = [];
   const total = sale.dates.length * sale.seatsPerDate;
   const users = sale.users.filter((u) => u.userId !== '');
   const db = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 5_000 });
@@ -118,13 +114,9 @@ export async function checkSale(options: InvariantOptions): Promise<InvariantRep
     await checks.run('no answer contradicted API.md during the sale', async () => {
       const findings: Finding[] = [];
       for (const u of sale.users) {
-        for (const a of u.anomalies) {
-          const why = options.knownIssues?.[a.kind];
-          if (why) known.push({ check: 'known issue', detail: `user ${u.index}: ${a.detail}`, why });
-          else findings.push(`user ${u.index}: ${a.kind}: ${a.detail}`);
-        }
+        for (const a of u.anomalies) findings.push(`user ${u.index}: ${a.kind}: ${a.detail}`);
       }
-      return { findings, detail: `${sale.users.length} users, ${known.length} known issue(s)` };
+      return { findings, detail: `${sale.users.length} users` };
     });
 
     await checks.run('SQL: every seat SOLD, each to the CONFIRMED reservation it carries', async () => {
@@ -366,7 +358,7 @@ export async function checkSale(options: InvariantOptions): Promise<InvariantRep
   } finally {
     await db.end().catch(() => {});
   }
-  return { checks: checks.results, violations: checks.violations, knownIssues: known };
+  return { checks: checks.results, violations: checks.violations };
 }
 
 /** One user's balance, history and payments as the API shows them, against the sale's record. */

@@ -29,7 +29,6 @@ export interface RunFigures {
   events: string[];
   checks: InvariantReport['checks'];
   violations: InvariantReport['violations'];
-  knownIssues: InvariantReport['knownIssues'];
 }
 
 export function figuresOf(input: {
@@ -73,7 +72,6 @@ export function figuresOf(input: {
     events: input.events ?? [],
     checks: input.report.checks,
     violations: input.report.violations,
-    knownIssues: input.report.knownIssues,
   };
 }
 
@@ -111,7 +109,6 @@ export function formatFigures(f: RunFigures): string {
   lines.push(`   checks ${passed}/${f.checks.length} passed`);
   for (const c of f.checks) lines.push(`     ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} — ${c.detail}`);
   for (const v of f.violations) lines.push(`     ✗ ${v.check}: ${v.detail}`);
-  for (const k of f.knownIssues) lines.push(`     known issue: ${k.detail} — ${k.why}`);
   return lines.join('\n');
 }
 

@@ -102,17 +102,11 @@ export interface UserRecord {
 }
 
 /**
- * What a buyer saw that API.md rules out. `TOKEN_ACTIVE_AFTER_RETRIED_PURCHASE` is kept apart
- * from `TOKEN_ACTIVE_AFTER_PURCHASE`: the payment's answer came only after an earlier attempt
- * failed (a dying instance, a 503), so the token may stay ACTIVE because the first attempt
- * committed and died before giving the slot back, and the retry was answered from the stored
- * response without releasing it (see the report on src/payments/payments.routes.ts).
+ * What a buyer saw that API.md rules out. A token still ACTIVE after a purchase is one even
+ * when the payment was answered only on a retry (a dying instance, a 503): the retry must
+ * finish giving the slot back that the first attempt committed to.
  */
-export type AnomalyKind =
-  | 'TOKEN_ACTIVE_AFTER_PURCHASE'
-  | 'TOKEN_ACTIVE_AFTER_RETRIED_PURCHASE'
-  | 'FOREIGN_TOKEN'
-  | 'UNKNOWN_HOLDS';
+export type AnomalyKind = 'TOKEN_ACTIVE_AFTER_PURCHASE' | 'FOREIGN_TOKEN' | 'UNKNOWN_HOLDS';
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -710,7 +704,7 @@ class Buyer {
     if (stray.length === 0) {
       const retried = paymentFailures.length > 0;
       this.anomaly(
-        retried ? 'TOKEN_ACTIVE_AFTER_RETRIED_PURCHASE' : 'TOKEN_ACTIVE_AFTER_PURCHASE',
+        'TOKEN_ACTIVE_AFTER_PURCHASE',
         `queue token still ${res.body.status} after a completed purchase with nothing else held${
           retried ? ` (the payment was answered after ${paymentFailures.join(', ')})` : ''
         }`,
