@@ -42,8 +42,8 @@ export class ReservationsService {
    * Holds a seat: the seat row is taken by one conditional UPDATE (not sold, and no hold or a
    * lapsed one), so whatever the number of concurrent requests or instances, the database
    * lets exactly one win. The user's row lock serialises only that user's own holds, which
-   * is what makes the per-user limit exact. All of it is one call of hold_seat (see
-   * drizzle/0002_hold_and_pay_functions.sql): one round trip instead of five.
+   * is what makes the per-user limit exact. All of it is one call of hold_seat (drizzle/0002,
+   * and 0003, which refuses a seat already taken before locking anything): one round trip.
    */
   async hold(userId: string, request: HoldRequest, now: number): Promise<ReservationView> {
     const show = await this.concerts.findShow(request.concertId, request.date, now);
@@ -53,8 +53,6 @@ export class ReservationsService {
     const at = new Date(now);
     const expiresAt = holdExpiry(now, this.settings.holdTtlMs);
     const id = randomUUID();
-    // One round trip: hold_seat (drizzle/0002) runs the user's row lock, the count of live
-    // holds and the conditional seat UPDATE + insert as separate statements of one transaction.
     const [row] = rowsOf<{ held: number; price: number | null }>(
       await this.db.execute(sql`
         SELECT out_held AS held, out_price AS price FROM hold_seat(
