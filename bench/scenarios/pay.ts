@@ -3,7 +3,7 @@ import { gated, mapLimit } from '../lib/api.js';
 import type { PreparedRequest } from '../lib/wrk.js';
 import { runWrk } from '../lib/wrk.js';
 import { type HeldSeats, holdSpread } from './hold-spread.js';
-import { noServerErrors, type Scenario, type ScenarioResult } from './scenario.js';
+import { allAnswered, loadSettings, noServerErrors, type Scenario, type ScenarioResult } from './scenario.js';
 
 /**
  * Held seats are paid, each with its own Idempotency-Key (as the web app sends one). The seats
@@ -41,12 +41,8 @@ export const pay: Scenario = async (ctx) => {
     name: 'pay',
     targets: ctx.api.urls,
     requests,
-    connections: ctx.connections,
-    durationSeconds: ctx.durationSeconds,
-    warmupSeconds: ctx.warmupSeconds,
+    ...loadSettings(ctx),
     once: true,
-    workDir: ctx.workDir,
-    serverPids: ctx.serverPids,
   });
   const paid = load.counts['201'] ?? 0;
   const result: ScenarioResult = {
@@ -54,14 +50,7 @@ export const pay: Scenario = async (ctx) => {
     unit: 'payments/s',
     load: { ...load, perSecond: paid / load.seconds },
     ceiling: ctx.cluster.databaseUrl ? 'holdSql' : 'pg',
-    checks: [
-      noServerErrors(load),
-      {
-        name: 'every payment of a held seat succeeds (201)',
-        ok: paid === load.requests,
-        detail: `${paid}/${load.requests}`,
-      },
-    ],
+    checks: [noServerErrors(load), allAnswered(load, '201', 'every payment of a held seat succeeds (201)')],
     facts: { concertId: concert.concertId, holds: requests.length, heldBy: users.length },
   };
   if (before) result.facts!.holdSpreadRunFirst = true;

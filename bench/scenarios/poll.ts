@@ -1,6 +1,6 @@
 import { signedUsers } from '../lib/api.js';
 import { runWrk } from '../lib/wrk.js';
-import { noServerErrors, type Scenario } from './scenario.js';
+import { allAnswered, loadSettings, noServerErrors, type Scenario } from './scenario.js';
 
 const WAITING_USERS = 2_000;
 
@@ -21,23 +21,15 @@ export const poll: Scenario = async (ctx) => {
       path: '/api/v1/queue/status',
       headers: { 'Queue-Token': u.queueToken! },
     })),
-    connections: ctx.connections,
-    durationSeconds: ctx.durationSeconds,
-    warmupSeconds: ctx.warmupSeconds,
+    ...loadSettings(ctx),
     once: false,
-    workDir: ctx.workDir,
-    serverPids: ctx.serverPids,
   });
-  const ok = load.counts['200'] ?? 0;
   return {
     name: 'poll',
     unit: 'req/s',
     load,
     ceiling: ctx.cluster.databaseUrl ? 'redis' : 'http',
-    checks: [
-      noServerErrors(load),
-      { name: 'every read is 200', ok: ok === load.requests, detail: `${ok}/${load.requests}` },
-    ],
+    checks: [noServerErrors(load), allAnswered(load, '200', 'every read is 200')],
     facts: { waitingUsers: users.length },
   };
 };

@@ -56,3 +56,20 @@ export function noServerErrors(load: LoadResult): Check {
     detail: `${n} 5xx, socket errors ${JSON.stringify(load.socketErrors)}`,
   };
 }
+
+/** A check that every measured request got `status` (e.g. every hold of a free seat won). */
+export function allAnswered(load: LoadResult, status: string, name: string): Check {
+  const n = load.counts[status] ?? 0;
+  return { name, ok: n === load.requests, detail: `${n}/${load.requests}` };
+}
+
+/** The parts of a wrk load every scenario takes from its context. */
+export function loadSettings(ctx: ScenarioContext) {
+  return {
+    connections: ctx.connections,
+    durationSeconds: ctx.durationSeconds,
+    warmupSeconds: ctx.warmupSeconds,
+    workDir: ctx.workDir,
+    serverPids: ctx.serverPids,
+  };
+}

@@ -1,6 +1,6 @@
 import { gated, signedUsers } from '../lib/api.js';
 import { runWrk } from '../lib/wrk.js';
-import { noServerErrors, type Scenario } from './scenario.js';
+import { allAnswered, loadSettings, noServerErrors, type Scenario } from './scenario.js';
 
 const ACTIVE_USERS = 500;
 
@@ -22,23 +22,15 @@ export const seatmap: Scenario = async (ctx) => {
       path: `/api/v1/concerts/${concert.concertId}/dates/${concert.dates[i % concert.dates.length]}/seats`,
       headers: gated(u),
     })),
-    connections: ctx.connections,
-    durationSeconds: ctx.durationSeconds,
-    warmupSeconds: ctx.warmupSeconds,
+    ...loadSettings(ctx),
     once: false,
-    workDir: ctx.workDir,
-    serverPids: ctx.serverPids,
   });
-  const ok = load.counts['200'] ?? 0;
   return {
     name: 'seatmap',
     unit: 'req/s',
     load,
     ceiling: 'pg',
-    checks: [
-      noServerErrors(load),
-      { name: 'every read is 200', ok: ok === load.requests, detail: `${ok}/${load.requests}` },
-    ],
+    checks: [noServerErrors(load), allAnswered(load, '200', 'every read is 200')],
     facts: { activeUsers: users.length },
   };
 };
