@@ -23,6 +23,13 @@ export const EVENTS_POLL_MS = 1000;
 export const EVENTS_HEARTBEAT_MS = 15_000;
 
 export function queueRoutes(app: App, queue: QueueService, accessTokens: AccessTokens, clock: Clock): void {
+  // Event streams are hijacked connections the server would otherwise wait on when closing:
+  // a shutting-down instance ends them itself (clients reconnect to another instance).
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const finish of openStreams) finish();
+  });
+
   app.post(
     '/api/v1/queue/tokens',
     {
@@ -103,8 +110,10 @@ export function queueRoutes(app: App, queue: QueueService, accessTokens: AccessT
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
         clearInterval(timer);
+        openStreams.delete(finish);
         if (!res.writableEnded) res.end();
       };
+      openStreams.add(finish);
       const send = (s: QueueStatus) => {
         const json = JSON.stringify(s);
         if (json === last && clock.now() - lastSentAt < EVENTS_HEARTBEAT_MS) return;

@@ -267,4 +267,22 @@ describe.each(backends)('waiting queue on $name', (backend) => {
     expect(bad.status).toBe(401);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
+
+  test('when the server shuts down, then open event streams are ended rather than waited for', async () => {
+    const s = service();
+    const { concertId } = await s.newConcert();
+    await s.store.updateSettings(concertId, { paused: true });
+    const token: string = (await s.join(await s.newUser(), concertId)).body.token;
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = s.app.server.address() as { port: number };
+    const res = await fetch(
+      `http://127.0.0.1:${port}/api/v1/queue/events?token=${encodeURIComponent(token)}`,
+    );
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream is open
+    const started = Date.now();
+    await s.app.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    for (;;) if ((await reader.read()).done) break;
+  });
 });
