@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, createScratchDatabase, forgetConcerts } from '../../harness/cluster.js';
@@ -50,27 +52,23 @@ export const rush: Scenario = async (ctx) => {
     ceiling: null,
     checks: [],
   };
-  if (!ctx.cluster.databaseUrl) {
-    return {
-      ...base,
-      checks: [{ name: 'rush needs cluster mode', ok: true, detail: 'skipped' }],
-      facts: { skipped: true },
-    };
-  }
-  const instances = ctx.api.urls.length;
-  const database = await createScratchDatabase(PG_ADMIN_URL, 'boxoffice_bench_rush_');
+  // Cluster mode: as many instances as the run, on a scratch PostgreSQL database and Redis.
+  // Embedded mode: one instance on an embedded database of its own, with its in-process queue.
+  const embedded = !ctx.cluster.databaseUrl;
+  const instances = embedded ? 1 : ctx.api.urls.length;
+  const database = embedded ? undefined : await createScratchDatabase(PG_ADMIN_URL, 'boxoffice_bench_rush_');
+  const dataDir = embedded ? mkdtempSync(join(tmpdir(), 'boxoffice-rush-')) : undefined;
   let cluster: Cluster | undefined;
   let concertId: string | undefined;
   try {
-    ctx.progress(`rush: starting ${instances} instances with the rush's queue settings`);
+    ctx.progress(`rush: starting ${instances} instance(s) with the rush's queue settings`);
     cluster = await Cluster.start({
       size: instances,
       // run.ts built it already
       serverPath: join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'server.js'),
       env: {
         HOST: '127.0.0.1',
-        DATABASE_URL: database.url,
-        REDIS_URL,
+        ...(database ? { DATABASE_URL: database.url, REDIS_URL } : { DATA_DIR: dataDir! }),
         AUTH_SECRET: ctx.authSecret,
         ADMIN_KEY: ctx.api.adminKey,
         RATE_LIMIT_PER_MINUTE: '0',
@@ -111,7 +109,7 @@ export const rush: Scenario = async (ctx) => {
       sale,
       client,
       adminKey: ctx.api.adminKey,
-      databaseUrl: database.url,
+      ...(database ? { databaseUrl: database.url } : {}),
       maxActive: RUSH_SETTINGS.QUEUE_MAX_ACTIVE,
       activeTtlMs: RUSH_SETTINGS.QUEUE_ACTIVE_TTL_SECONDS * 1000,
       apiUsers: 500,
@@ -147,11 +145,17 @@ export const rush: Scenario = async (ctx) => {
         outcomes: sale.outcomes,
         violations: report.violations,
         settings: RUSH_SETTINGS,
+        ...(embedded
+          ? { sqlChecks: 'not run: the embedded database is not reachable from outside its process' }
+          : {}),
       },
     };
   } finally {
     await cluster?.stop();
-    if (concertId) await forgetConcerts(REDIS_URL, [concertId]).catch(() => {});
-    await database.drop();
+    if (database) {
+      if (concertId) await forgetConcerts(REDIS_URL, [concertId]).catch(() => {});
+      await database.drop();
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 };
