@@ -20,6 +20,7 @@ import { purgeIdempotencyKeys } from './http/idempotency.js';
 import type { App } from './http/types.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
+import { saleSnapshot } from './ops/sale-snapshot.js';
 import { paymentsRoutes } from './payments/payments.routes.js';
 import { PaymentsService } from './payments/payments.service.js';
 import { AdmissionTicker } from './queue/admission-ticker.js';
@@ -95,23 +96,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const queue = new QueueService(store, new QueueTokens(signer), concerts, clock, timings);
 
   const admittedHere = new Map<string, number>();
-  const metrics = new Metrics({
-    async snapshot() {
-      const now = clock.now();
-      const ids = await store.concertIds();
-      const [counts, seats] = await Promise.all([
-        Promise.all(ids.map((id) => store.counts(id, now))),
-        concerts.seatStats(await concerts.allConcertIds(), now),
-      ]);
-      const seatsOf = new Map(seats.map((s) => [s.concertId, s]));
-      const all = new Set([...ids, ...seatsOf.keys()]);
-      return [...all].map((concertId) => {
-        const c = counts[ids.indexOf(concertId)] ?? { waiting: 0, active: 0 };
-        const s = seatsOf.get(concertId) ?? { held: 0, sold: 0 };
-        return { concertId, waiting: c.waiting, active: c.active, held: s.held, sold: s.sold };
-      });
-    },
-  });
+  const metrics = new Metrics({ snapshot: () => saleSnapshot(store, concerts, clock.now()) });
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
 
   if (config.rateLimitPerMinute > 0) {

@@ -142,7 +142,7 @@ export function adminRoutes(
       await concerts.assertExists(concertId);
       const [line, seats] = await Promise.all([
         queue.settings(concertId),
-        concerts.seatStats([concertId], clock.now()),
+        concerts.seatStats(clock.now(), concertId),
       ]);
       const s = seats[0] ?? { total: 0, held: 0, sold: 0 };
       return {

@@ -186,28 +186,19 @@ export class ConcertsService {
     return row === undefined;
   }
 
-  /** Seat counts for the operator: held (unlapsed) and sold across every show. */
-  async seatStats(concertIds: string[], now: number) {
-    if (concertIds.length === 0) return [];
+  /**
+   * Seat counts per concert: held (unlapsed) and sold across its shows. One concert, or every
+   * concert when none is named (for the metrics).
+   */
+  async seatStats(now: number, concertId?: string) {
     return rowsOf<{ concertId: string; total: number; held: number; sold: number }>(
       await this.db.execute(sql`
         SELECT s.concert_id AS "concertId", count(*)::int AS total,
                count(*) FILTER (WHERE NOT seat.sold AND seat.hold_expires_at > ${new Date(now)})::int AS held,
                count(*) FILTER (WHERE seat.sold)::int AS sold
         FROM ${shows} s JOIN ${seats} seat ON seat.show_id = s.id
-        WHERE s.concert_id IN ${inArrayValues(concertIds)}
+        ${concertId === undefined ? sql`` : sql`WHERE s.concert_id = ${concertId}`}
         GROUP BY s.concert_id`),
     );
   }
-
-  async allConcertIds(): Promise<string[]> {
-    return (await this.db.select({ id: concerts.id }).from(concerts)).map((r) => r.id);
-  }
-}
-
-function inArrayValues(values: string[]) {
-  return sql`(${sql.join(
-    values.map((v) => sql`${v}::uuid`),
-    sql`, `,
-  )})`;
 }

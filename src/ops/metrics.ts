@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConcertSnapshot } from './sale-snapshot.js';
 
 export interface MetricsSources {
   /** Queue sizes and seat counts per concert, read when Prometheus scrapes. */
-  snapshot(): Promise<{ concertId: string; waiting: number; active: number; held: number; sold: number }[]>;
+  snapshot(): Promise<ConcertSnapshot[]>;
 }
 
 /** Prometheus metrics of one instance; queue and seat gauges are read fresh at each scrape. */
