@@ -99,30 +99,18 @@ export function CreateConcertForm({ adminKey, onCreated }: { adminKey: string; o
                 onInput={(e) => edit(row.id, { date: e.currentTarget.value })}
               />
             </label>
-            <label>
-              {t('admin.seats')}
-              <input
-                type="number"
-                min={1}
-                max={200}
-                step={1}
-                required
-                value={row.seats}
-                onInput={(e) => edit(row.id, { seats: e.currentTarget.value })}
-              />
-            </label>
-            <label>
-              {t('admin.price')}
-              <input
-                type="number"
-                min={1}
-                max={10_000_000}
-                step={1}
-                required
-                value={row.price}
-                onInput={(e) => edit(row.id, { price: e.currentTarget.value })}
-              />
-            </label>
+            <WholeNumber
+              label={t('admin.seats')}
+              max={200}
+              value={row.seats}
+              onInput={(seats) => edit(row.id, { seats })}
+            />
+            <WholeNumber
+              label={t('admin.price')}
+              max={10_000_000}
+              value={row.price}
+              onInput={(price) => edit(row.id, { price })}
+            />
             {rows.length > 1 && (
               <button
                 type="button"
@@ -150,5 +138,23 @@ export function CreateConcertForm({ adminKey, onCreated }: { adminKey: string; o
       )}
       <AdminErrorNotice error={error} onDismiss={() => setError(null)} />
     </section>
+  );
+}
+
+/** A required whole number from 1 to `max`, as the admin API accepts it. */
+function WholeNumber(props: { label: string; max: number; value: string; onInput: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <input
+        type="number"
+        min={1}
+        max={props.max}
+        step={1}
+        required
+        value={props.value}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+    </label>
   );
 }
