@@ -1,15 +1,15 @@
 import { Type } from 'typebox';
-import type { Clock } from '../clock.js';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
 import type { ConcertsService } from '../concerts/concerts.service.js';
 import { todayUtc } from '../concerts/dates.js';
 import { requireAdmin } from '../http/auth.js';
-import { AppError } from '../http/errors.js';
 import { errors, IsoDate, Uuid } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { QueueService } from '../queue/queue.service.js';
 import { MAX_SEATS_PER_SHOW } from '../reservations/reservations.routes.js';
-import { MAX_PRICE } from '../wallet/money.js';
+import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
+import { MAX_PRICE } from '../shared/money.js';
 
 const QueueAdmin = Type.Object({
   waiting: Type.Integer(),

@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Clock } from '../clock.js';
 import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Uuid } from '../http/schemas.js';
 import type { App } from '../http/types.js';
 import type { QueueService } from '../queue/queue.service.js';
+import type { Clock } from '../shared/clock.js';
 import type { AccessTokens } from '../users/access-token.js';
 import type { ConcertsService } from './concerts.service.js';
 

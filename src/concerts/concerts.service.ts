@@ -3,7 +3,7 @@ import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { concerts, seats, shows } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../shared/errors.js';
 import { todayUtc } from './dates.js';
 
 export interface ConcertSummary {

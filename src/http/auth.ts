@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QueueService } from '../queue/queue.service.js';
 import type { QueueTokenClaims } from '../queue/queue-token.js';
+import { AppError } from '../shared/errors.js';
 import type { AccessTokens } from '../users/access-token.js';
-import { AppError } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AppError, type ErrorCode, isAppError, problem } from './errors.js';
+import { type AppError, type ErrorCode, isAppError, problem } from '../shared/errors.js';
 
 const PROBLEM_TYPE = 'application/problem+json';
 

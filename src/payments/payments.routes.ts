@@ -1,12 +1,13 @@
 import { Type } from 'typebox';
-import type { Clock } from '../clock.js';
 import { authenticate } from '../http/auth.js';
-import { fingerprint, type Outcome, sendOutcome } from '../http/idempotency.js';
 import { errors, IdempotencyHeaders, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
+import { sendOutcome } from '../http/send-outcome.js';
 import type { App } from '../http/types.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { QueueTokenClaims } from '../queue/queue-token.js';
+import type { Clock } from '../shared/clock.js';
+import { fingerprint, type Outcome } from '../shared/idempotency.js';
 import type { AccessTokens } from '../users/access-token.js';
 import type { PaymentsService, PaymentView } from './payments.service.js';
 

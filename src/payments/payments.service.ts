@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { desc, eq, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../db/client.js';
 import { payments } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
-import { type Outcome, runIdempotent, storedOutcome } from '../http/idempotency.js';
 import type { QueueTokenClaims } from '../queue/queue-token.js';
 import { effectiveStatus } from '../reservations/reservation-rules.js';
 import type { ReservationsService } from '../reservations/reservations.service.js';
+import { AppError } from '../shared/errors.js';
+import { type Outcome, runIdempotent, storedOutcome } from '../shared/idempotency.js';
 import type { WalletService } from '../wallet/wallet.service.js';
 
 export interface PaymentView {

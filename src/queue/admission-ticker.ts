@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { QueueStore } from './queue-store.js';
 
 /** How often each instance advances every line. */

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import type { Clock } from '../clock.js';
 import { authenticate } from '../http/auth.js';
-import { isAppError } from '../http/errors.js';
 import { errors, Timestamp, Uuid } from '../http/schemas.js';
 import type { App } from '../http/types.js';
+import type { Clock } from '../shared/clock.js';
+import { isAppError } from '../shared/errors.js';
 import type { AccessTokens } from '../users/access-token.js';
 import type { QueueService, QueueStatus } from './queue.service.js';
 

@@ -1,6 +1,6 @@
-import type { Clock } from '../clock.js';
 import type { ConcertsService } from '../concerts/concerts.service.js';
-import { AppError } from '../http/errors.js';
+import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
 import { estimateWaitSeconds } from './queue-rules.js';
 import type { QueueSettings, QueueStore, QueueTimings, TicketView } from './queue-store.js';
 import type { QueueTokenClaims, QueueTokens } from './queue-token.js';

@@ -4,7 +4,7 @@ import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { Db, Executor, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { reservations, seats } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../shared/errors.js';
 import { effectiveStatus, holdExpiry, type StoredStatus } from './reservation-rules.js';
 
 export interface HoldRequest {

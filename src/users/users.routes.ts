@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import type { Clock } from '../clock.js';
 import { errors, Uuid } from '../http/schemas.js';
 import type { App } from '../http/types.js';
+import type { Clock } from '../shared/clock.js';
 import type { UsersService } from './users.service.js';
 
 export function usersRoutes(app: App, users: UsersService, clock: Clock): void {

@@ -1,11 +1,12 @@
 import { Type } from 'typebox';
-import type { Clock } from '../clock.js';
 import { authenticate } from '../http/auth.js';
-import { fingerprint, sendOutcome } from '../http/idempotency.js';
 import { errors, IdempotencyHeaders, Timestamp, Uuid } from '../http/schemas.js';
+import { sendOutcome } from '../http/send-outcome.js';
 import type { App } from '../http/types.js';
+import type { Clock } from '../shared/clock.js';
+import { fingerprint } from '../shared/idempotency.js';
+import { MAX_CHARGE, MIN_CHARGE } from '../shared/money.js';
 import type { AccessTokens } from '../users/access-token.js';
-import { MAX_CHARGE, MIN_CHARGE } from './money.js';
 import type { WalletService } from './wallet.service.js';
 
 export function walletRoutes(

@@ -3,9 +3,9 @@ import { desc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { wallets, walletTransactions } from '../db/schema.js';
-import { AppError } from '../http/errors.js';
-import { type Outcome, runIdempotent } from '../http/idempotency.js';
-import { isChargeAmount, MAX_BALANCE, MAX_CHARGE } from './money.js';
+import { AppError } from '../shared/errors.js';
+import { type Outcome, runIdempotent } from '../shared/idempotency.js';
+import { isChargeAmount, MAX_BALANCE, MAX_CHARGE } from '../shared/money.js';
 
 export interface ChargeResult {
   userId: string;

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { ManualClock } from '../../src/clock.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import type { QueueStore } from '../../src/queue/queue-store.js';
+import { ManualClock } from '../../src/shared/clock.js';
 import { type Backend, resetDatabase } from './backends.js';
 
 export const ADMIN_KEY = 'test-admin-key';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
 import { effectiveStatus, holdExpiry } from '../../src/reservations/reservation-rules.js';
-import { isChargeAmount } from '../../src/wallet/money.js';
+import { isChargeAmount } from '../../src/shared/money.js';
 
 describe('hold expiry', () => {
   const now = Date.parse('2026-12-01T12:00:00.000Z');

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { FastifyReply } from 'fastify';
 import type { Db, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
@@ -97,12 +96,6 @@ export async function storedOutcome(db: Db | Tx, scope: IdempotencyScope): Promi
     problem: first.statusCode! >= 400,
     replayed: true,
   };
-}
-
-/** Sends an outcome as it was first produced: its own status, and a problem body for a refusal. */
-export function sendOutcome(reply: FastifyReply, outcome: Outcome) {
-  if (outcome.problem) reply.type('application/problem+json');
-  return reply.code(outcome.status).send(outcome.body);
 }
 
 /** A request's identity for key reuse: method, route and body, with keys in a stable order. */
