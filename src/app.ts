@@ -14,7 +14,7 @@ import { ConcertsService } from './concerts/concerts.service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { registerErrorHandling } from './http/error-handler.js';
-import type { App } from './http/types.js';
+import type { App, RouteDeps } from './http/types.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { saleSnapshot } from './ops/sale-snapshot.js';
@@ -136,14 +136,33 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  usersRoutes(app, users, clock);
-  queueRoutes(app, queue, accessTokens, clock);
-  concertsRoutes(app, concerts, queue, accessTokens, clock);
-  reservationsRoutes(app, reservations, queue, accessTokens, clock, metrics);
-  walletRoutes(app, wallet, accessTokens, clock);
-  paymentsRoutes(app, payments, queue, accessTokens, clock, metrics);
-  adminRoutes(app, concerts, queue, config.adminKey, clock, (id) => admittedHere.get(id) ?? 0);
-  opsRoutes(app, database, store, metrics);
+  const deps: RouteDeps = {
+    clock,
+    database,
+    store,
+    metrics,
+    accessTokens,
+    users,
+    queue,
+    concerts,
+    reservations,
+    wallet,
+    payments,
+    adminKey: config.adminKey,
+    admittedBy: (id) => admittedHere.get(id) ?? 0,
+  };
+  for (const routes of [
+    usersRoutes,
+    queueRoutes,
+    concertsRoutes,
+    reservationsRoutes,
+    walletRoutes,
+    paymentsRoutes,
+    adminRoutes,
+    opsRoutes,
+  ]) {
+    await app.register(routes, deps);
+  }
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot : options.webRoot;
   if (webRoot && existsSync(join(webRoot, 'index.html'))) {

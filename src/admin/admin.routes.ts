@@ -1,13 +1,9 @@
 import { Type } from 'typebox';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
-import type { ConcertsService } from '../concerts/concerts.service.js';
-import { todayUtc } from '../concerts/dates.js';
+import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
 import { requireAdmin } from '../http/auth.js';
 import { errors, IsoDate, Uuid } from '../http/schemas.js';
-import type { App } from '../http/types.js';
-import type { QueueService } from '../queue/queue.service.js';
-import { MAX_SEATS_PER_SHOW } from '../reservations/reservations.routes.js';
-import type { Clock } from '../shared/clock.js';
+import type { RoutePlugin } from '../http/types.js';
 import { AppError } from '../shared/errors.js';
 import { MAX_PRICE } from '../shared/money.js';
 
@@ -19,14 +15,7 @@ const QueueAdmin = Type.Object({
   paused: Type.Boolean(),
 });
 
-export function adminRoutes(
-  app: App,
-  concerts: ConcertsService,
-  queue: QueueService,
-  adminKey: string | undefined,
-  clock: Clock,
-  admittedBy: (concertId: string) => number,
-): void {
+export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey, clock, admittedBy }) => {
   const admin = { onRequest: requireAdmin(adminKey) };
   const Params = Type.Object({ concertId: Uuid });
 
@@ -62,12 +51,11 @@ export function adminRoutes(
       },
     },
     async (request, reply) => {
-      const dates = request.body.dates.map((d) => d.date);
-      if (new Set(dates).size !== dates.length)
-        throw new AppError('VALIDATION_FAILED', 'Each date may appear once');
-      const today = todayUtc(clock.now());
-      const past = dates.find((d) => d < today);
-      if (past) throw new AppError('VALIDATION_FAILED', `${past} is in the past`);
+      const invalid = invalidShowDates(
+        request.body.dates.map((d) => d.date),
+        clock.now(),
+      );
+      if (invalid) throw new AppError('VALIDATION_FAILED', invalid);
       return reply.code(201).send(await concerts.create(request.body, clock.now()));
     },
   );
@@ -154,4 +142,4 @@ export function adminRoutes(
       };
     },
   );
-}
+};

@@ -2,11 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Uuid } from '../http/schemas.js';
-import type { App } from '../http/types.js';
-import type { QueueService } from '../queue/queue.service.js';
-import type { Clock } from '../shared/clock.js';
-import type { AccessTokens } from '../users/access-token.js';
-import type { ConcertsService } from './concerts.service.js';
+import type { RoutePlugin } from '../http/types.js';
 
 export const ConcertSchema = Type.Object({
   concertId: Uuid,
@@ -19,13 +15,7 @@ const GateHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String()) })
 const gatedErrors = errors(400, 401, 403, 404, 429);
 const concertFromPath = (request: FastifyRequest) => (request.params as { concertId: string }).concertId;
 
-export function concertsRoutes(
-  app: App,
-  concerts: ConcertsService,
-  queue: QueueService,
-  accessTokens: AccessTokens,
-  clock: Clock,
-): void {
+export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, accessTokens, clock }) => {
   const gated = { onRequest: authenticate(accessTokens), preHandler: gate(queue, concertFromPath) };
 
   app.get(
@@ -89,4 +79,4 @@ export function concertsRoutes(
     },
     async (request) => concerts.seatMap(request.params.concertId, request.params.date, clock.now()),
   );
-}
+};

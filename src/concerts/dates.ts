@@ -11,3 +11,14 @@ export function addDays(date: string, days: number): string {
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 }
+
+/** Most seats a single show may have (API.md: 1..200). */
+export const MAX_SEATS_PER_SHOW = 200;
+
+/** Why a new concert's dates are not acceptable, or null: each date once, none in the past. */
+export function invalidShowDates(dates: readonly string[], now: number): string | null {
+  if (new Set(dates).size !== dates.length) return 'Each date may appear once';
+  const today = todayUtc(now);
+  const past = dates.find((d) => d < today);
+  return past ? `${past} is in the past` : null;
+}

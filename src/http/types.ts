@@ -1,4 +1,4 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -6,6 +6,17 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
+import type { ConcertsService } from '../concerts/concerts.service.js';
+import type { Database } from '../db/client.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { PaymentsService } from '../payments/payments.service.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { QueueStore } from '../queue/queue-store.js';
+import type { ReservationsService } from '../reservations/reservations.service.js';
+import type { Clock } from '../shared/clock.js';
+import type { AccessTokens } from '../users/access-token.js';
+import type { UsersService } from '../users/users.service.js';
+import type { WalletService } from '../wallet/wallet.service.js';
 
 /** The Fastify instance every route file registers on, typed by its TypeBox schemas. */
 export type App = FastifyInstance<
@@ -15,3 +26,24 @@ export type App = FastifyInstance<
   FastifyBaseLogger,
   TypeBoxTypeProvider
 >;
+
+/** Everything a route module may need, built once by app.ts and handed to each as its options. */
+export interface RouteDeps {
+  clock: Clock;
+  database: Database;
+  store: QueueStore;
+  metrics: Metrics;
+  accessTokens: AccessTokens;
+  users: UsersService;
+  queue: QueueService;
+  concerts: ConcertsService;
+  reservations: ReservationsService;
+  wallet: WalletService;
+  payments: PaymentsService;
+  adminKey: string | undefined;
+  /** Admissions this instance made per concert since it started (operator console). */
+  admittedBy: (concertId: string) => number;
+}
+
+/** A route module: a Fastify plugin taking the one dependencies object. */
+export type RoutePlugin = FastifyPluginAsyncTypebox<RouteDeps>;

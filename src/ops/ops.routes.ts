@@ -1,11 +1,8 @@
 import { Type } from 'typebox';
-import type { Database } from '../db/client.js';
 import { errors } from '../http/schemas.js';
-import type { App } from '../http/types.js';
-import type { QueueStore } from '../queue/queue-store.js';
-import type { Metrics } from './metrics.js';
+import type { RoutePlugin } from '../http/types.js';
 
-export function opsRoutes(app: App, db: Database, store: QueueStore, metrics: Metrics): void {
+export const opsRoutes: RoutePlugin = async (app, { database: db, store, metrics }) => {
   const Status = Type.Object({ status: Type.String() });
 
   app.get(
@@ -38,4 +35,4 @@ export function opsRoutes(app: App, db: Database, store: QueueStore, metrics: Me
       return metrics.registry.metrics();
     },
   );
-}
+};

@@ -2,14 +2,10 @@ import { Type } from 'typebox';
 import { authenticate } from '../http/auth.js';
 import { errors, IdempotencyHeaders, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import { sendOutcome } from '../http/send-outcome.js';
-import type { App } from '../http/types.js';
-import type { Metrics } from '../ops/metrics.js';
-import type { QueueService } from '../queue/queue.service.js';
+import type { RoutePlugin } from '../http/types.js';
 import type { QueueTokenClaims } from '../queue/queue-token.js';
-import type { Clock } from '../shared/clock.js';
 import { fingerprint, type Outcome } from '../shared/idempotency.js';
-import type { AccessTokens } from '../users/access-token.js';
-import type { PaymentsService, PaymentView } from './payments.service.js';
+import type { PaymentView } from './payments.service.js';
 
 const PaymentSchema = Type.Object({
   paymentId: Uuid,
@@ -22,14 +18,7 @@ const PaymentSchema = Type.Object({
   paidAt: Timestamp,
 });
 
-export function paymentsRoutes(
-  app: App,
-  payments: PaymentsService,
-  queue: QueueService,
-  accessTokens: AccessTokens,
-  clock: Clock,
-  metrics: Metrics,
-): void {
+export const paymentsRoutes: RoutePlugin = async (app, { payments, queue, accessTokens, clock, metrics }) => {
   const user = { onRequest: authenticate(accessTokens) };
 
   app.post(
@@ -102,4 +91,4 @@ export function paymentsRoutes(
     },
     async (request) => payments.list(request.userId),
   );
-}
+};

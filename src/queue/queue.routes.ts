@@ -1,11 +1,9 @@
 import { Type } from 'typebox';
 import { authenticate } from '../http/auth.js';
 import { errors, Timestamp, Uuid } from '../http/schemas.js';
-import type { App } from '../http/types.js';
-import type { Clock } from '../shared/clock.js';
+import type { RoutePlugin } from '../http/types.js';
 import { isAppError } from '../shared/errors.js';
-import type { AccessTokens } from '../users/access-token.js';
-import type { QueueService, QueueStatus } from './queue.service.js';
+import type { QueueStatus } from './queue.service.js';
 
 const QueueStatusSchema = Type.Object({
   token: Type.String(),
@@ -22,7 +20,7 @@ const QueueTokenHeader = Type.Object({ 'queue-token': Type.Optional(Type.String(
 export const EVENTS_POLL_MS = 1000;
 export const EVENTS_HEARTBEAT_MS = 15_000;
 
-export function queueRoutes(app: App, queue: QueueService, accessTokens: AccessTokens, clock: Clock): void {
+export const queueRoutes: RoutePlugin = async (app, { queue, accessTokens, clock }) => {
   // Event streams are hijacked connections the server would otherwise wait on when closing:
   // a shutting-down instance ends them itself (clients reconnect to another instance).
   const openStreams = new Set<() => void>();
@@ -137,4 +135,4 @@ export function queueRoutes(app: App, queue: QueueService, accessTokens: AccessT
       request.raw.on('close', finish);
     },
   );
-}
+};

@@ -1,15 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
 import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
-import type { App } from '../http/types.js';
-import type { Metrics } from '../ops/metrics.js';
-import type { QueueService } from '../queue/queue.service.js';
-import type { Clock } from '../shared/clock.js';
-import type { AccessTokens } from '../users/access-token.js';
-import type { ReservationsService } from './reservations.service.js';
-
-export const MAX_SEATS_PER_SHOW = 200;
+import type { RoutePlugin } from '../http/types.js';
 
 const ReservationSchema = Type.Object({
   reservationId: Uuid,
@@ -30,14 +24,10 @@ const ReservationSchema = Type.Object({
 const ReservationParams = Type.Object({ reservationId: Uuid });
 const concertFromBody = (request: FastifyRequest) => (request.body as { concertId: string }).concertId;
 
-export function reservationsRoutes(
-  app: App,
-  reservations: ReservationsService,
-  queue: QueueService,
-  accessTokens: AccessTokens,
-  clock: Clock,
-  metrics: Metrics,
-): void {
+export const reservationsRoutes: RoutePlugin = async (
+  app,
+  { reservations, queue, accessTokens, clock, metrics },
+) => {
   const user = { onRequest: authenticate(accessTokens) };
 
   app.post(
@@ -114,4 +104,4 @@ export function reservationsRoutes(
       return reply.code(204).send(null);
     },
   );
-}
+};

@@ -1,10 +1,8 @@
 import { Type } from 'typebox';
 import { errors, Uuid } from '../http/schemas.js';
-import type { App } from '../http/types.js';
-import type { Clock } from '../shared/clock.js';
-import type { UsersService } from './users.service.js';
+import type { RoutePlugin } from '../http/types.js';
 
-export function usersRoutes(app: App, users: UsersService, clock: Clock): void {
+export const usersRoutes: RoutePlugin = async (app, { users, clock }) => {
   app.post(
     '/api/v1/users',
     {
@@ -27,4 +25,4 @@ export function usersRoutes(app: App, users: UsersService, clock: Clock): void {
     },
     async (request, reply) => reply.code(201).send(await users.create(request.body.name, clock.now())),
   );
-}
+};

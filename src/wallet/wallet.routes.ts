@@ -2,19 +2,11 @@ import { Type } from 'typebox';
 import { authenticate } from '../http/auth.js';
 import { errors, IdempotencyHeaders, Timestamp, Uuid } from '../http/schemas.js';
 import { sendOutcome } from '../http/send-outcome.js';
-import type { App } from '../http/types.js';
-import type { Clock } from '../shared/clock.js';
+import type { RoutePlugin } from '../http/types.js';
 import { fingerprint } from '../shared/idempotency.js';
 import { MAX_CHARGE, MIN_CHARGE } from '../shared/money.js';
-import type { AccessTokens } from '../users/access-token.js';
-import type { WalletService } from './wallet.service.js';
 
-export function walletRoutes(
-  app: App,
-  wallet: WalletService,
-  accessTokens: AccessTokens,
-  clock: Clock,
-): void {
+export const walletRoutes: RoutePlugin = async (app, { wallet, accessTokens, clock }) => {
   const user = { onRequest: authenticate(accessTokens) };
 
   app.get(
@@ -91,4 +83,4 @@ export function walletRoutes(
     },
     async (request) => wallet.history(request.userId),
   );
-}
+};
