@@ -1,17 +1,22 @@
 import { type TSchema, Type } from 'typebox';
+import { type ErrorCode, errorCatalog } from '../shared/errors.js';
 
 /** Building blocks shared by every route's schemas. */
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
 export const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD', examples: ['2026-12-24'] });
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC' });
-export const Won = (description: string) => Type.Integer({ description });
 
 export const Problem = Type.Object(
   {
     type: Type.String(),
     title: Type.String(),
     status: Type.Integer(),
-    code: Type.String({ description: 'Stable machine-readable error code' }),
+    // Every code of the catalog, so /openapi.json (and the web types generated from it) knows them all.
+    code: Type.Unsafe<ErrorCode>({
+      type: 'string',
+      enum: Object.keys(errorCatalog),
+      description: 'Stable machine-readable error code',
+    }),
     detail: Type.String(),
   },
   { additionalProperties: true, description: 'RFC 9457 problem details (application/problem+json)' },

@@ -1,121 +1,41 @@
-// The one way the app talks to the service: the public API of /work/shared/API.md, same origin.
+// The one way the app talks to the service: the public API of API.md, same origin.
 // Every failure becomes an ApiError carrying the problem+json `code`, so screens switch on codes,
-// never on status numbers or English titles.
+// never on status numbers or English titles. Every type of a body comes from api-types.gen.ts,
+// generated from the server's own OpenAPI document (`npm run generate:web-types`), so the app
+// cannot drift from what the routes declare.
+import type { components, paths } from './api-types.gen';
 
-export type QueueState = 'WAITING' | 'ACTIVE' | 'EXPIRED';
-export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
-export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+type Operation<P extends keyof paths, M extends keyof paths[P]> = paths[P][M];
+type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never;
 
-export interface Concert {
-  concertId: string;
-  title: string;
-  venue: string;
-  dates: string[];
-}
+/** The JSON body of an operation's success response (200 or 201) as the server declares it. */
+type Ok<P extends keyof paths, M extends keyof paths[P]> =
+  Operation<P, M> extends { responses: infer R } ? Json<R[keyof R & (200 | 201)]> : never;
 
-export interface QueueStatus {
-  token: string;
-  concertId: string;
-  status: QueueState;
-  position: number | null;
-  estimatedWaitSeconds: number | null;
-  activeUntil: string | null;
-}
+/** The JSON request body of an operation. */
+type Body<P extends keyof paths, M extends keyof paths[P]> =
+  Operation<P, M> extends { requestBody?: infer B } ? Json<B> : never;
 
-export interface ShowDate {
-  date: string;
-  totalSeats: number;
-  availableSeats: number;
-}
+export type Concert = Ok<'/api/v1/concerts', 'get'>[number];
+export type QueueStatus = Ok<'/api/v1/queue/tokens', 'post'>;
+export type QueueState = QueueStatus['status'];
+export type ShowDate = Ok<'/api/v1/concerts/{concertId}/dates', 'get'>[number];
+export type SeatMap = Ok<'/api/v1/concerts/{concertId}/dates/{date}/seats', 'get'>;
+export type Seat = SeatMap['seats'][number];
+export type SeatStatus = Seat['status'];
+export type Reservation = Ok<'/api/v1/reservations', 'post'>;
+export type ReservationStatus = Reservation['status'];
+export type Balance = Ok<'/api/v1/balance', 'get'>;
+export type Charge = Ok<'/api/v1/balance/charges', 'post'>;
+export type Payment = Ok<'/api/v1/payments', 'post'>;
+export type QueueSettings = Ok<'/api/v1/admin/concerts/{concertId}/queue', 'get'>;
+export type QueueSettingsPatch = Body<'/api/v1/admin/concerts/{concertId}/queue', 'patch'>;
+export type ConcertStats = Ok<'/api/v1/admin/concerts/{concertId}/stats', 'get'>;
+export type NewConcert = Body<'/api/v1/admin/concerts', 'post'>;
+export type NewUser = Ok<'/api/v1/users', 'post'>;
 
-export interface Seat {
-  seatNumber: number;
-  price: number;
-  status: SeatStatus;
-}
-
-export interface SeatMap {
-  date: string;
-  availableSeats: number;
-  seats: Seat[];
-}
-
-export interface Reservation {
-  reservationId: string;
-  concertId: string;
-  date: string;
-  seatNumber: number;
-  price: number;
-  status: ReservationStatus;
-  holdExpiresAt: string;
-}
-
-export interface Balance {
-  userId: string;
-  balance: number;
-}
-
-export interface Charge extends Balance {
-  charged: number;
-  transactionId: string;
-}
-
-export interface Payment {
-  paymentId: string;
-  reservationId: string;
-  concertId: string;
-  date: string;
-  seatNumber: number;
-  amount: number;
-  balance: number;
-  paidAt: string;
-}
-
-export interface QueueSettings {
-  waiting: number;
-  active: number;
-  maxActive: number;
-  admitPerSecond: number;
-  paused: boolean;
-}
-
-export interface ConcertStats extends QueueSettings {
-  admittedTotal: number;
-  seatsHeld: number;
-  seatsSold: number;
-  seatsTotal: number;
-}
-
-export interface NewConcert {
-  title: string;
-  venue: string;
-  dates: { date: string; seats?: number; price: number }[];
-}
-
-/** Codes the service sends, plus two of the client's own: NETWORK (no answer) and UNKNOWN. */
-export type ErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'RATE_LIMITED'
-  | 'NOT_FOUND'
-  | 'INTERNAL'
-  | 'UNAVAILABLE'
-  | 'UNAUTHENTICATED'
-  | 'QUEUE_TOKEN_INVALID'
-  | 'QUEUE_TOKEN_EXPIRED'
-  | 'QUEUE_TOKEN_FORBIDDEN'
-  | 'QUEUE_NOT_ACTIVE'
-  | 'CONCERT_NOT_FOUND'
-  | 'DATE_NOT_FOUND'
-  | 'SEAT_UNAVAILABLE'
-  | 'HOLD_LIMIT_REACHED'
-  | 'RESERVATION_NOT_FOUND'
-  | 'RESERVATION_NOT_HELD'
-  | 'HOLD_EXPIRED'
-  | 'INSUFFICIENT_BALANCE'
-  | 'BALANCE_LIMIT_EXCEEDED'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'NETWORK'
-  | 'UNKNOWN';
+/** Every code the service sends, plus two of the client's own: NETWORK (no answer) and UNKNOWN. */
+export type ErrorCode = components['schemas']['Problem']['code'] | 'NETWORK' | 'UNKNOWN';
 
 export interface Problem {
   type?: string;
@@ -143,10 +63,6 @@ export class ApiError extends Error {
     this.code = (problem.code as ErrorCode | undefined) ?? (status >= 500 ? 'UNAVAILABLE' : 'UNKNOWN');
     this.retryAfter = retryAfter;
   }
-}
-
-export function isApiError(error: unknown, ...codes: ErrorCode[]): error is ApiError {
-  return error instanceof ApiError && (codes.length === 0 || codes.includes(error.code));
 }
 
 /** Credentials a call carries; each endpoint names the ones it needs. */
@@ -219,7 +135,7 @@ export const api = {
   listConcerts: (signal?: AbortSignal) => request<Concert[]>('/api/v1/concerts', { signal }),
 
   createUser: (name?: string) =>
-    request<{ userId: string; accessToken: string }>('/api/v1/users', {
+    request<NewUser>('/api/v1/users', {
       method: 'POST',
       body: name ? { name } : {},
     }),
@@ -248,7 +164,8 @@ export const api = {
       body: { concertId, date, seatNumber },
     }),
 
-  listReservations: (accessToken: string) => request<Reservation[]>('/api/v1/reservations', { accessToken }),
+  listReservations: (accessToken: string) =>
+    request<Ok<'/api/v1/reservations', 'get'>>('/api/v1/reservations', { accessToken }),
 
   getReservation: (accessToken: string, reservationId: string) =>
     request<Reservation>(`/api/v1/reservations/${enc(reservationId)}`, { accessToken }),
@@ -269,7 +186,8 @@ export const api = {
   pay: (c: Credentials, reservationId: string, idempotencyKey: string) =>
     request<Payment>('/api/v1/payments', { ...c, method: 'POST', idempotencyKey, body: { reservationId } }),
 
-  listPayments: (accessToken: string) => request<Payment[]>('/api/v1/payments', { accessToken }),
+  listPayments: (accessToken: string) =>
+    request<Ok<'/api/v1/payments', 'get'>>('/api/v1/payments', { accessToken }),
 
   admin: {
     createConcert: (adminKey: string, concert: NewConcert) =>
@@ -281,11 +199,7 @@ export const api = {
     stats: (adminKey: string, concertId: string) =>
       request<ConcertStats>(`/api/v1/admin/concerts/${enc(concertId)}/stats`, { adminKey }),
 
-    updateQueue: (
-      adminKey: string,
-      concertId: string,
-      patch: Partial<Omit<QueueSettings, 'waiting' | 'active'>>,
-    ) =>
+    updateQueue: (adminKey: string, concertId: string, patch: QueueSettingsPatch) =>
       request<QueueSettings>(`/api/v1/admin/concerts/${enc(concertId)}/queue`, {
         method: 'PATCH',
         adminKey,

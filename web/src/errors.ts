@@ -17,7 +17,9 @@ export function errorCode(error: unknown): ErrorCode {
 
 /** Any failure as one plain sentence in the current language. */
 export function errorMessage(i18n: I18n, error: unknown): string {
-  const key = `error.${errorCode(error)}` as MessageKey;
+  // Typed, not cast: a code the server declares without a message here fails the type check.
+  const key: MessageKey = `error.${errorCode(error)}`;
+  // A newer server may still send a code this build has never heard of.
   const sentence = key in messages.ko ? i18n.t(key) : i18n.t('error.UNKNOWN');
   if (error instanceof ApiError && error.code === 'RATE_LIMITED' && error.retryAfter) {
     return `${sentence} ${i18n.t('error.retryIn', { seconds: error.retryAfter })}`;

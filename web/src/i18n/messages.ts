@@ -187,6 +187,7 @@ const ko = {
   'error.INSUFFICIENT_BALANCE': '잔액이 부족해요. 부족한 만큼 충전한 뒤 다시 결제해 주세요.',
   'error.BALANCE_LIMIT_EXCEEDED': '잔액은 10억 원을 넘을 수 없어요. 더 적은 금액을 충전해 주세요.',
   'error.IDEMPOTENCY_KEY_REUSED': '같은 요청이 다른 내용으로 다시 보내졌어요. 다시 시도해 주세요.',
+  'error.PAYLOAD_TOO_LARGE': '보낸 내용이 너무 커요. 줄여서 다시 시도해 주세요.',
   'error.NETWORK': '서버에 연결할 수 없어요. 연결을 확인하고 다시 시도해 주세요.',
   'error.UNKNOWN': '알 수 없는 문제가 생겼어요. 다시 시도해 주세요.',
 };
@@ -376,6 +377,7 @@ const en: Record<MessageKey, string> = {
   'error.INSUFFICIENT_BALANCE': 'Your balance is too low. Top up the difference, then pay again.',
   'error.BALANCE_LIMIT_EXCEEDED': 'A balance cannot exceed ₩1,000,000,000. Top up a smaller amount.',
   'error.IDEMPOTENCY_KEY_REUSED': 'That request was already sent with different details. Please try again.',
+  'error.PAYLOAD_TOO_LARGE': 'What was sent is too large. Please shorten it and try again.',
   'error.NETWORK': 'Cannot reach the server. Check your connection and try again.',
   'error.UNKNOWN': 'Something unexpected happened. Please try again.',
 };

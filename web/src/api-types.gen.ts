@@ -1,0 +1,1231 @@
+/**
+ * Generated from the server's OpenAPI document by scripts/web-types.ts: do not edit.
+ * Regenerate with `npm run generate:web-types` after changing a route's schema or an error code.
+ */
+
+export interface paths {
+  '/api/v1/users': {
+    /** Create a user and get its access token */
+    post: {
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              userId: string;
+              accessToken: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/queue/tokens': {
+    /** Join the line of a concert (or get your current token back) */
+    post: {
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            concertId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              token: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+              position: number | null;
+              estimatedWaitSeconds: number | null;
+              activeUntil: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        201: {
+          content: {
+            'application/json': {
+              token: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+              position: number | null;
+              estimatedWaitSeconds: number | null;
+              activeUntil: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/queue/status': {
+    /** Your place in line; polling this keeps it */
+    get: {
+      parameters: {
+        header?: {
+          'queue-token'?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              token: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+              position: number | null;
+              estimatedWaitSeconds: number | null;
+              activeUntil: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/queue/tokens/current': {
+    /** Leave the line, or give back an active slot */
+    delete: {
+      parameters: {
+        header?: {
+          'queue-token'?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          content: never;
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/queue/events': {
+    /** Server-Sent Events: the queue status whenever it changes (heartbeat every 15 s) */
+    get: {
+      parameters: {
+        query: {
+          token: string;
+        };
+      };
+      responses: {
+        /** @description text/event-stream: each event’s data is a queue status object */
+        200: {
+          content: {
+            'text/event-stream': string;
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/concerts': {
+    /** Concerts and their upcoming dates */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              title: string;
+              venue: string;
+              dates: string[];
+            }[];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/concerts/{concertId}/dates': {
+    /** Dates not in the past with seats left (gated) */
+    get: {
+      parameters: {
+        header?: {
+          'queue-token'?: string;
+        };
+        path: {
+          /** @description UUID */
+          concertId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              totalSeats: number;
+              availableSeats: number;
+            }[];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        403: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/concerts/{concertId}/dates/{date}/seats': {
+    /** Every seat of a show with its price and state (gated) */
+    get: {
+      parameters: {
+        header?: {
+          'queue-token'?: string;
+        };
+        path: {
+          /** @description UUID */
+          concertId: string;
+          /**
+           * @description YYYY-MM-DD
+           * @example 2026-12-24
+           */
+          date: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              availableSeats: number;
+              seats: {
+                seatNumber: number;
+                price: number;
+                status: 'AVAILABLE' | 'HELD' | 'SOLD';
+              }[];
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        403: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/reservations': {
+    /** Your reservations, newest first */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              reservationId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              seatNumber: number;
+              price: number;
+              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              holdExpiresAt: string;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              createdAt: string;
+            }[];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /** Hold a seat for HOLD_TTL_SECONDS (gated by the body’s concert) */
+    post: {
+      parameters: {
+        header?: {
+          'queue-token'?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            concertId: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD
+             */
+            date: string;
+            seatNumber: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              reservationId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              seatNumber: number;
+              price: number;
+              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              holdExpiresAt: string;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        403: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/reservations/{reservationId}': {
+    /** One of your reservations */
+    get: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          reservationId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              reservationId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              seatNumber: number;
+              price: number;
+              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              holdExpiresAt: string;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /** Cancel a held seat; it is free at once */
+    delete: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          reservationId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        204: {
+          content: never;
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/balance': {
+    /** Your balance in won */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              userId: string;
+              balance: number;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/balance/charges': {
+    /** Charge your balance (idempotent with Idempotency-Key) */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Repeat a write safely: same key, same body */
+          'idempotency-key'?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description won */
+            amount: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              userId: string;
+              balance: number;
+              charged: number;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              transactionId: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/balance/history': {
+    /** Every change of your balance, newest first; it sums to the balance */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              transactionId: string;
+              type: 'CHARGE' | 'PAYMENT' | 'REFUND';
+              /** @description signed: a PAYMENT is negative */
+              amount: number;
+              balanceAfter: number;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              createdAt: string;
+            }[];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/payments': {
+    /** Your payments, newest first */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              paymentId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              reservationId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              seatNumber: number;
+              amount: number;
+              /** @description what is left after this payment */
+              balance: number;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              paidAt: string;
+            }[];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /** Pay for a held seat from the balance (gated, idempotent with Idempotency-Key) */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Repeat a write safely: same key, same body */
+          'idempotency-key'?: string;
+          'queue-token'?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: uuid
+             * @description UUID
+             */
+            reservationId: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              paymentId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              reservationId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              seatNumber: number;
+              amount: number;
+              /** @description what is left after this payment */
+              balance: number;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              paidAt: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        403: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        410: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/concerts': {
+    /** Create a concert with its dates and seats */
+    post: {
+      requestBody: {
+        content: {
+          'application/json': {
+            title: string;
+            venue: string;
+            dates: {
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              /** @default 50 */
+              seats?: number;
+              price: number;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              title: string;
+              venue: string;
+              dates: string[];
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/concerts/{concertId}/queue': {
+    /** The line of a concert and its settings */
+    get: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              waiting: number;
+              active: number;
+              maxActive: number;
+              admitPerSecond: number;
+              paused: boolean;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /** Steer the line: max active, admission rate, pause */
+    patch: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+        };
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            maxActive?: number;
+            admitPerSecond?: number;
+            paused?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              waiting: number;
+              active: number;
+              maxActive: number;
+              admitPerSecond: number;
+              paused: boolean;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/concerts/{concertId}/stats': {
+    /** A live view of a sale: line, admissions and seats */
+    get: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              waiting: number;
+              active: number;
+              maxActive: number;
+              admitPerSecond: number;
+              paused: boolean;
+              /** @description admitted by this instance since it started */
+              admittedTotal: number;
+              seatsTotal: number;
+              seatsHeld: number;
+              seatsSold: number;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/health/live': {
+    /** The process is running */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              status: string;
+            };
+          };
+        };
+      };
+    };
+  };
+  '/health/ready': {
+    /** The database (and Redis, where configured) answer */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              status: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        503: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/metrics': {
+    /** Prometheus metrics */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: never;
+        };
+      };
+    };
+  };
+}
+
+export type webhooks = Record<string, never>;
+
+export interface components {
+  schemas: {
+    /** @description RFC 9457 problem details (application/problem+json) */
+    Problem: {
+      type: string;
+      title: string;
+      status: number;
+      /**
+       * @description Stable machine-readable error code
+       * @enum {string}
+       */
+      code:
+        | 'VALIDATION_FAILED'
+        | 'UNAUTHENTICATED'
+        | 'QUEUE_TOKEN_INVALID'
+        | 'QUEUE_TOKEN_EXPIRED'
+        | 'QUEUE_TOKEN_FORBIDDEN'
+        | 'QUEUE_NOT_ACTIVE'
+        | 'NOT_FOUND'
+        | 'CONCERT_NOT_FOUND'
+        | 'DATE_NOT_FOUND'
+        | 'RESERVATION_NOT_FOUND'
+        | 'SEAT_UNAVAILABLE'
+        | 'HOLD_LIMIT_REACHED'
+        | 'RESERVATION_NOT_HELD'
+        | 'INSUFFICIENT_BALANCE'
+        | 'BALANCE_LIMIT_EXCEEDED'
+        | 'IDEMPOTENCY_KEY_REUSED'
+        | 'HOLD_EXPIRED'
+        | 'PAYLOAD_TOO_LARGE'
+        | 'RATE_LIMITED'
+        | 'INTERNAL'
+        | 'UNAVAILABLE';
+      detail: string;
+      [key: string]: unknown;
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+
+export type $defs = Record<string, never>;
+
+export type external = Record<string, never>;
+
+export type operations = Record<string, never>;
