@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QueueService } from '../queue/queue.service.js';
-import type { QueueTokenClaims } from '../queue/queue-token.js';
 import { AppError } from '../shared/errors.js';
 import type { AccessTokens } from '../users/access-token.js';
 
@@ -8,8 +7,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated user (set by `authenticate`). */
     userId: string;
-    /** The ACTIVE queue token's claims (set by the gate). */
-    queue: QueueTokenClaims;
   }
 }
 
@@ -37,11 +34,7 @@ export function authenticate(tokens: AccessTokens): Hook {
 export function gate(queue: QueueService, concertOf: (request: FastifyRequest) => string | undefined): Hook {
   return async (request) => {
     const token = request.headers['queue-token'];
-    request.queue = await queue.admit(
-      typeof token === 'string' ? token : undefined,
-      request.userId,
-      concertOf(request),
-    );
+    await queue.admit(typeof token === 'string' ? token : undefined, request.userId, concertOf(request));
   };
 }
 

@@ -31,11 +31,6 @@ export async function leaveQueue(concertId: string): Promise<void> {
   store.set(null);
 }
 
-/** The queue token to send to gated endpoints, if this browser holds one for the concert. */
-export function queueTokenFor(concertId: string): string | null {
-  return queueStore(concertId).get()?.token ?? null;
-}
-
 /** Mark the stored pass expired after the server said so (gate errors). */
 export function markQueueExpired(concertId: string): void {
   const store = queueStore(concertId);
