@@ -15,6 +15,8 @@ export interface StoreHarness {
   name: string;
   /** Set when this implementation cannot run here; the suite is skipped. */
   skip: boolean;
+  /** Several server instances can share it (Redis); the in-process store lives in one process only. */
+  shared: boolean;
   /** A fresh store with nothing in it. */
   create(timings: QueueTimings, defaults: QueueSettings, options?: RedisQueueStoreOptions): StoreUnderTest;
   /** Undoes what `create` made since the last cleanup. */
@@ -27,6 +29,7 @@ export function memoryHarness(): StoreHarness {
   return {
     name: 'memory',
     skip: false,
+    shared: false,
     create(timings, defaults) {
       const store = new MemoryQueueStore(timings, defaults);
       return { store, peer: store };
@@ -48,6 +51,7 @@ export function redisHarness(target: RedisTarget, skip: boolean): StoreHarness {
   return {
     name: 'redis',
     skip,
+    shared: true,
     create(timings, defaults, options = {}) {
       const [a, b] = open();
       const prefix = options.prefix ?? randomPrefix();
