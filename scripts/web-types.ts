@@ -28,6 +28,28 @@ const HEADER = `/**
  */
 `;
 
+/** Appended to the generated types: how the app (and the end-to-end suite) name a body. */
+const HELPERS = `
+type JsonContent<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+
+/** The JSON body of an operation's success response (200 or 201), as the server declares it. */
+export type SuccessBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? JsonContent<R[keyof R & (200 | 201)]>
+  : never;
+
+/** The JSON request body of an operation. */
+export type RequestBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: infer B;
+}
+  ? JsonContent<B>
+  : never;
+
+/** Every error code the server may send. */
+export type ServerErrorCode = components['schemas']['Problem']['code'];
+`;
+
 /** The document GET /openapi.json serves, from an app that is built but never listens. */
 export async function serverOpenApi(): Promise<OpenAPI3> {
   const config = loadConfig({});
@@ -100,7 +122,7 @@ function biomeFormat(source: string): Promise<string> {
 export async function renderWebTypes(): Promise<string> {
   const doc = nameTheProblemSchema(await serverOpenApi());
   const types = await openapiTS(doc, { silent: true, commentHeader: HEADER });
-  return biomeFormat(types);
+  return biomeFormat(types + HELPERS);
 }
 
 export async function readWebTypes(): Promise<string | null> {

@@ -9,7 +9,7 @@ import {
   type ScratchDatabase,
 } from '../../harness/cluster.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
-import type { paths } from '../../web/src/api-types.gen.js';
+import type { SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
 
 /**
@@ -26,11 +26,6 @@ const HOLD_TTL_SECONDS = 2;
 const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never;
-/** The success body (200 or 201) of an operation, as the server's OpenAPI document declares it. */
-type Ok<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
-  ? Json<R[keyof R & (200 | 201)]>
-  : never;
 
 interface Problem {
   code: ErrorCode;

@@ -1229,3 +1229,22 @@ export type $defs = Record<string, never>;
 export type external = Record<string, never>;
 
 export type operations = Record<string, never>;
+
+type JsonContent<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+
+/** The JSON body of an operation's success response (200 or 201), as the server declares it. */
+export type SuccessBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? JsonContent<R[keyof R & (200 | 201)]>
+  : never;
+
+/** The JSON request body of an operation. */
+export type RequestBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: infer B;
+}
+  ? JsonContent<B>
+  : never;
+
+/** Every error code the server may send. */
+export type ServerErrorCode = components['schemas']['Problem']['code'];

@@ -3,18 +3,7 @@
 // never on status numbers or English titles. Every type of a body comes from api-types.gen.ts,
 // generated from the server's own OpenAPI document (`npm run generate:web-types`), so the app
 // cannot drift from what the routes declare.
-import type { components, paths } from './api-types.gen';
-
-type Operation<P extends keyof paths, M extends keyof paths[P]> = paths[P][M];
-type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never;
-
-/** The JSON body of an operation's success response (200 or 201) as the server declares it. */
-type Ok<P extends keyof paths, M extends keyof paths[P]> =
-  Operation<P, M> extends { responses: infer R } ? Json<R[keyof R & (200 | 201)]> : never;
-
-/** The JSON request body of an operation. */
-type Body<P extends keyof paths, M extends keyof paths[P]> =
-  Operation<P, M> extends { requestBody?: infer B } ? Json<B> : never;
+import type { RequestBody as Body, SuccessBody as Ok, ServerErrorCode } from './api-types.gen';
 
 export type Concert = Ok<'/api/v1/concerts', 'get'>[number];
 export type QueueStatus = Ok<'/api/v1/queue/tokens', 'post'>;
@@ -35,7 +24,7 @@ export type NewConcert = Body<'/api/v1/admin/concerts', 'post'>;
 export type NewUser = Ok<'/api/v1/users', 'post'>;
 
 /** Every code the service sends, plus two of the client's own: NETWORK (no answer) and UNKNOWN. */
-export type ErrorCode = components['schemas']['Problem']['code'] | 'NETWORK' | 'UNKNOWN';
+export type ErrorCode = ServerErrorCode | 'NETWORK' | 'UNKNOWN';
 
 export interface Problem {
   type?: string;
