@@ -7,13 +7,11 @@ import type { RequestBody as Body, SuccessBody as Ok, ServerErrorCode } from './
 
 export type Concert = Ok<'/api/v1/concerts', 'get'>[number];
 export type QueueStatus = Ok<'/api/v1/queue/tokens', 'post'>;
-export type QueueState = QueueStatus['status'];
 export type ShowDate = Ok<'/api/v1/concerts/{concertId}/dates', 'get'>[number];
 export type SeatMap = Ok<'/api/v1/concerts/{concertId}/dates/{date}/seats', 'get'>;
 export type Seat = SeatMap['seats'][number];
 export type SeatStatus = Seat['status'];
 export type Reservation = Ok<'/api/v1/reservations', 'post'>;
-export type ReservationStatus = Reservation['status'];
 export type Balance = Ok<'/api/v1/balance', 'get'>;
 export type Charge = Ok<'/api/v1/balance/charges', 'post'>;
 export type Payment = Ok<'/api/v1/payments', 'post'>;
