@@ -9,7 +9,7 @@ import {
   type ScratchDatabase,
 } from '../../harness/cluster.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
-import type { SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
+import type { components, SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
 
 /**
@@ -27,10 +27,7 @@ const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 
-interface Problem {
-  code: ErrorCode;
-  [member: string]: unknown;
-}
+type Problem = components['schemas']['Problem'];
 
 interface Reply<T> {
   status: number;
