@@ -51,7 +51,7 @@ export type ServerErrorCode = components['schemas']['Problem']['code'];
 `;
 
 /** The document GET /openapi.json serves, from an app that is built but never listens. */
-export async function serverOpenApi(): Promise<OpenAPI3> {
+async function serverOpenApi(): Promise<OpenAPI3> {
   const config = loadConfig({});
   const database = await openDatabase({ url: undefined, dataDir: 'memory' });
   try {
