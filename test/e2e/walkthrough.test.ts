@@ -89,7 +89,10 @@ if (databaseUrl && redisUrl) {
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-describe.each(backends)('walkthrough of API.md against the built server on $name', (backend) => {
+// Each step is a few sequential requests (charging: about a hundred); room for a busy machine.
+const timeout = 120_000;
+
+describe.each(backends)('API.md walkthrough on the built server, $name', { timeout }, (backend) => {
   let cluster: Cluster;
   let base: string;
   let cleanUp: (concertIds: string[]) => Promise<void> = async () => {};
@@ -107,10 +110,11 @@ describe.each(backends)('walkthrough of API.md against the built server on $name
         QUEUE_ADMIT_PER_SECOND: '100',
         LOG_LEVEL: 'warn',
       },
-      readyTimeoutMs: 60_000,
+      // Generous: the machine may be busy with other suites (build, migrations, PGlite start).
+      readyTimeoutMs: 150_000,
     });
     base = cluster.urls[0]!;
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await cluster?.stop();
