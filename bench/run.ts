@@ -59,7 +59,6 @@ const SCENARIOS: Record<string, Scenario> = {
 };
 
 const CEILING_PORT = 4700;
-const APP_PORT = 4600;
 const DEFAULT_POOL = 10;
 
 function progress(message: string): void {
@@ -131,7 +130,7 @@ async function main(): Promise<void> {
     const machine = machineFacts(v.postgres, v.redis);
     if (!values['skip-build']) {
       progress('building (tsc -p tsconfig.build.json)');
-      buildServer(root);
+      await buildServer(root);
     }
 
     const ceilings: Ceiling[] = [];
@@ -174,7 +173,6 @@ async function main(): Promise<void> {
         root,
         mode,
         instances,
-        basePort: APP_PORT,
         adminKey,
         authSecret,
         nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { DEFAULT_PREFIX, lineKeys } from '../src/queue/redis-queue-store.js';
+import { DEFAULT_PREFIX, lineKeys, registryKey } from '../src/queue/redis-queue-store.js';
+import { sleep } from './wait.js';
 
 /**
  * Real server processes for cluster tests and benchmarks: build once, start N instances on
@@ -106,8 +107,7 @@ export async function forgetConcerts(redisUrl: string, concertIds: string[]): Pr
     await redis.connect();
     const keys = concertIds.flatMap((id) => Object.values(lineKeys(DEFAULT_PREFIX, id)));
     await redis.del(...keys);
-    // The registry key as RedisQueueStore names it (`registryKey`, not exported).
-    await redis.srem(`${DEFAULT_PREFIX}concerts`, ...concertIds);
+    await redis.srem(registryKey(DEFAULT_PREFIX), ...concertIds);
   } finally {
     redis.disconnect();
   }
@@ -143,8 +143,6 @@ export function probe(url: string, timeoutMs = 1_000): Promise<number | null> {
     req.on('error', () => done(null));
   });
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Most output kept per instance, for the error message when one fails. */
 const LOG_TAIL_BYTES = 32 * 1024;
@@ -226,6 +224,12 @@ export interface ClusterOptions {
   size?: number;
   /** The environment of every instance; PORT is set per instance. Nothing else is inherited but PATH/HOME. */
   env: Record<string, string>;
+  /** More environment for one instance (e.g. LD_PRELOAD of libfaketime for a skewed clock). */
+  envOf?: (index: number) => Record<string, string>;
+  /** Node flags before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Wait until every instance is ready (default true); false returns as soon as they are spawned. */
+  waitReady?: boolean;
   /** The built server (default: buildServer()). */
   serverPath?: string;
   /** Longest wait for all instances to be ready (default 60 s). */
@@ -266,9 +270,9 @@ export class Cluster {
       if (value !== undefined) base[name] = value;
     }
     const instances = ports.map((port, index) => {
-      const child = spawn(process.execPath, [serverPath], {
+      const child = spawn(process.execPath, [...(options.nodeArgs ?? []), serverPath], {
         cwd: root,
-        env: { ...base, ...options.env, PORT: String(port) },
+        env: { ...base, ...options.env, ...options.envOf?.(index), PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const instance = new Instance(index, port, child);
@@ -277,6 +281,7 @@ export class Cluster {
       return instance;
     });
     const cluster = new Cluster(instances);
+    if (options.waitReady === false) return cluster;
     try {
       await Promise.all(instances.map((i) => i.waitReady(options.readyTimeoutMs ?? 60_000)));
     } catch (error) {

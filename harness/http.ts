@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { sleep } from './wait.js';
 
 /**
  * A small keep-alive HTTP client for driving several instances of the service at once.
@@ -151,8 +152,6 @@ function errorCode(error: unknown): string {
   if (typeof e?.cause?.code === 'string') return e.cause.code;
   return error instanceof Error ? error.name : 'UNKNOWN';
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class ClusterClient {
   readonly tally = new ResponseTally();

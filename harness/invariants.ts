@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ClusterClient, HttpResponse } from './http.js';
 import type { SaleResult, UserRecord } from './sale.js';
+import { sleep } from './wait.js';
 
 /**
  * The guarantees of API.md, checked after a sale through the API and straight in the
@@ -71,8 +72,6 @@ class Checks {
     }
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function checkSale(options: InvariantOptions): Promise<InvariantReport> {
   const { sale } = options;

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Signer } from '../src/auth/signer.js';
 import { addDays, todayUtc } from '../src/concerts/dates.js';
+import { QueueTokens } from '../src/queue/queue-token.js';
 import { AmbiguousRequestError, type ClusterClient, type HttpResponse, type TallySnapshot } from './http.js';
+import { sleep } from './wait.js';
 
 /**
  * The sale driver: a whole on-sale through the public API, as buyers would run it, across
@@ -26,6 +29,8 @@ import { AmbiguousRequestError, type ClusterClient, type HttpResponse, type Tall
 export interface SaleOptions {
   client: ClusterClient;
   adminKey: string;
+  /** The servers' AUTH_SECRET: queue tokens are read (and their signature checked) as the servers do. */
+  authSecret: string;
   users: number;
   /** Dates of the concert (default 1), each with `seatsPerDate` seats (default 50). */
   dates?: number;
@@ -138,25 +143,6 @@ export interface SaleResult {
   requests: TallySnapshot;
 }
 
-/** What a queue token carries (src/queue/queue-token.ts): concert, user and arrival ticket. */
-export function decodeQueueToken(
-  token: string,
-): { concertId: string; userId: string; ticket: number } | null {
-  const dot = token.indexOf('.');
-  if (dot <= 0) return null;
-  const payload = Buffer.from(token.slice(0, dot), 'base64url');
-  if (payload.length !== 16 + 16 + 6) return null;
-  const uuid = (b: Buffer) => {
-    const h = b.toString('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  };
-  return {
-    concertId: uuid(payload.subarray(0, 16)),
-    userId: uuid(payload.subarray(16, 32)),
-    ticket: payload.readUIntBE(32, 6),
-  };
-}
-
 /** A response the journey has no rule for: the user stops (FAILED) and the run reports it. */
 export class UnexpectedResponse extends Error {
   override name = 'UnexpectedResponse';
@@ -169,7 +155,6 @@ class TimedOut extends Error {
   override name = 'TimedOut';
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const randomOf = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
 /** Consecutive seat conflicts after which a buyer reads the seat map again instead of guessing. */
@@ -204,6 +189,7 @@ class Sale {
   readonly dateCount: number;
   readonly deadline: number;
   readonly pollMs: { min: number; max: number };
+  readonly queueTokens: QueueTokens;
   concertId = '';
   dates: string[] = [];
   sold = 0;
@@ -222,6 +208,7 @@ class Sale {
     this.dateCount = options.dates ?? 1;
     this.deadline = Date.now() + (options.timeLimitMs ?? 120_000);
     this.pollMs = options.pollMs ?? { min: 200, max: 2_000 };
+    this.queueTokens = new QueueTokens(new Signer(Buffer.from(options.authSecret, 'utf8')));
   }
 
   get totalSeats(): number {
@@ -451,8 +438,8 @@ class Buyer {
     });
     if (res.status !== 201 && res.status !== 200) throw new UnexpectedResponse(route, res);
     const body = res.body as QueueStatusBody;
-    const claims = decodeQueueToken(body.token);
-    if (!claims) throw new Error(`${route}: a token that does not decode: ${body.token}`);
+    const claims = this.sale.queueTokens.verify(body.token);
+    if (!claims) throw new Error(`${route}: a token that does not verify: ${body.token}`);
     if (claims.userId !== this.record.userId || claims.concertId !== this.sale.concertId) {
       this.anomaly(
         'FOREIGN_TOKEN',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sleep } from '../../harness/wait.js';
 import { Signer } from '../../src/auth/signer.js';
 import { AccessTokens } from '../../src/users/access-token.js';
 
@@ -48,7 +49,7 @@ export class Api {
       // A keep-alive connection the server closed as it was reused: reads are safe to resend.
       if (method !== 'GET')
         throw new Error(`${method} ${url}${path}: ${String((error as Error).cause ?? error)}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       res = await send();
     }
     const text = await res.text();
@@ -126,7 +127,7 @@ export class Api {
         }),
       );
       pending = pending.filter((_, i) => states[i]!.status !== 'ACTIVE');
-      if (pending.length > 0) await new Promise((r) => setTimeout(r, 200));
+      if (pending.length > 0) await sleep(200);
     }
   }
 

@@ -91,6 +91,7 @@ export const rush: Scenario = async (ctx) => {
       sale = await runSale({
         client,
         adminKey: ctx.api.adminKey,
+        authSecret: ctx.authSecret,
         users: shape.users,
         dates: shape.dates,
         seatsPerDate: shape.seatsPerDate,

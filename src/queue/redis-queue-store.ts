@@ -63,7 +63,7 @@ export function lineKeys(prefix: string, concertId: string) {
   };
 }
 
-function registryKey(prefix: string): string {
+export function registryKey(prefix: string): string {
   return `${prefix}concerts`;
 }
 

@@ -1,13 +1,14 @@
 // Shared setup for the browser tests: the built web app, a real server as a child process, and
 // Debian's Chromium driven by playwright-core (never a browser downloaded by a tool).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
+import { Cluster } from '../../harness/cluster.js';
+import { sleep } from '../../harness/wait.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Debian's Chromium; BOXOFFICE_CHROMIUM points elsewhere (or at nothing, to see the skip). */
@@ -81,7 +82,8 @@ export async function ensureWebBuilt(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The service: `node --import tsx src/server.ts` on a free port with an in-memory database.
+// The service: `node --import tsx src/server.ts` on a free port with an in-memory database,
+// started by the harness's one cluster starter (harness/cluster.ts) as a cluster of one.
 
 export interface RunningServer {
   url: string;
@@ -90,28 +92,14 @@ export interface RunningServer {
   output(): string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
-}
-
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
+  const cluster = await Cluster.start({
+    size: 1,
+    root: ROOT,
+    serverPath: join(ROOT, 'src', 'server.ts'),
+    nodeArgs: ['--import', 'tsx'],
     env: {
-      ...process.env,
       NODE_ENV: 'test',
-      PORT: String(port),
       HOST: '127.0.0.1',
       DATA_DIR: 'memory',
       ADMIN_KEY,
@@ -123,44 +111,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       SEED_DEMO: 'true',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let log = '';
-  child.stdout?.on('data', (chunk) => {
-    log += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    log += chunk;
-  });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
-    if (!killed) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
-
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`server exited with ${child.exitCode} before ready:\n${log}`);
-    try {
-      const response = await fetch(`${url}/health/ready`);
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`server not ready on ${url} after 60 s:\n${log}`);
-    }
-    await sleep(200);
-  }
-  return { url, stop, output: () => log };
+  const instance = cluster.instances[0]!;
+  return { url: instance.url, stop: () => cluster.stop(), output: () => instance.logTail() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,20 +201,4 @@ export function publish(path: string, name: string): void {
   copyFileSync(path, target);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
-}
-
-/** Polls `probe` until it returns a value (not null/undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | null | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`nothing happened within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
+export { eventually, sleep } from '../../harness/wait.js';

@@ -23,11 +23,14 @@ describe.skipIf(!hasChromium)('two buyers race for one seat', () => {
 
       // Exactly one reaches checkout; the other gets SEAT_UNAVAILABLE in words.
       const outcome = (page: typeof a.page) =>
-        eventually(async () => {
-          if (/\/holds\//.test(page.url())) return 'held' as const;
-          if ((await alert(page, 'SEAT_UNAVAILABLE').count()) > 0) return 'taken' as const;
-          return null;
-        });
+        eventually(
+          async () => {
+            if (/\/holds\//.test(page.url())) return 'held' as const;
+            if ((await alert(page, 'SEAT_UNAVAILABLE').count()) > 0) return 'taken' as const;
+            return null;
+          },
+          { timeoutMs: 15_000 },
+        );
       const [outcomeA, outcomeB] = await Promise.all([outcome(a.page), outcome(b.page)]);
       expect([outcomeA, outcomeB].sort()).toEqual(['held', 'taken']);
       const winner = outcomeA === 'held' ? a : b;

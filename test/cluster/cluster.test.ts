@@ -91,11 +91,12 @@ async function saleRun(name: string, options: { kill: boolean }): Promise<RunRes
   cleanups.push(() => database.drop());
   const redisUrl = redisDatabaseUrl(redisServer!, REDIS_DB);
   const adminKey = randomBytes(12).toString('hex');
+  const authSecret = randomBytes(24).toString('hex');
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl,
-    AUTH_SECRET: randomBytes(24).toString('hex'),
+    AUTH_SECRET: authSecret,
     ADMIN_KEY: adminKey,
     SEED_DEMO: 'false',
     RATE_LIMIT_PER_MINUTE: '0',
@@ -116,6 +117,7 @@ async function saleRun(name: string, options: { kill: boolean }): Promise<RunRes
   const sale = await runSale({
     client,
     adminKey,
+    authSecret,
     users: USERS,
     dates: 1,
     seatsPerDate: SEATS,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
+import { createScratchDatabase } from '../../harness/cluster.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import type { QueueSettings, QueueStore, QueueTimings } from '../../src/queue/queue-store.js';
@@ -56,28 +56,20 @@ export async function readyRedis(url: string) {
   return redis;
 }
 
-/** A fresh database on the server per test file, dropped when the file is done. */
+/** A fresh database on the server per test file (harness/cluster.ts), dropped when the file is done. */
 export async function openScratchDatabase(
   url: string,
   connectThrough?: (url: URL) => URL,
 ): Promise<Database> {
-  const name = `bo_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  let scratch = new URL(url);
-  scratch.pathname = `/${name}`;
-  if (connectThrough) scratch = connectThrough(scratch);
-  const database = await openDatabase({ url: scratch.toString(), dataDir: 'memory', poolSize: 20 });
+  const scratch = await createScratchDatabase(url, 'bo_test_');
+  let target = new URL(scratch.url);
+  if (connectThrough) target = connectThrough(target);
+  const database = await openDatabase({ url: target.toString(), dataDir: 'memory', poolSize: 20 });
   return {
     ...database,
     async close() {
       await database.close();
-      const dropper = new pg.Client({ connectionString: url });
-      await dropper.connect();
-      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
+      await scratch.drop();
     },
   };
 }

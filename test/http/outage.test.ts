@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually } from '../../harness/wait.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
@@ -10,16 +11,6 @@ import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const reason = 'needs TEST_DATABASE_URL and TEST_REDIS_URL (a PostgreSQL server and Redis to cut off)';
 if (!serverUrls.database || !serverUrls.redis) console.warn(`[outage] skipped: ${reason}`);
-
-/** Retries until the check passes or time runs out; recovery happens on its own schedule. */
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
 
 describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store goes away', () => {
   let pgProxy: TcpProxy;
@@ -80,6 +71,7 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store
     const back = await eventually(
       async () =>
         (await app.inject({ method: 'GET', url: '/api/v1/balance', headers: auth })).statusCode === 200,
+      { everyMs: 200, what: 'a balance read once PostgreSQL is back' },
     );
     expect(back).toBe(true);
   });
@@ -110,6 +102,11 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
 
     await redisProxy.restore();
-    expect(await eventually(async () => (await join()).statusCode === 200)).toBe(true);
+    expect(
+      await eventually(async () => (await join()).statusCode === 200, {
+        everyMs: 200,
+        what: 'a join once Redis is back',
+      }),
+    ).toBe(true);
   });
 });
