@@ -1,15 +1,40 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { resolveSecret } from './auth/secret.js';
 import { ConcertsService } from './concerts/concerts.service.js';
 import { seedDemo } from './concerts/demo-seed.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { type Database, openDatabase } from './db/client.js';
+import type { App } from './http/types.js';
 import { MemoryQueueStore } from './queue/memory-queue-store.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { connectRedis } from './queue/redis-connection.js';
+import { type Clock, type ClockSample, SharedClock, sampleClock, systemClock } from './shared/clock.js';
+import { AppError, problem } from './shared/errors.js';
 
-/** The only file that listens. Starts the stores, the app, and shuts all of it down cleanly. */
+/**
+ * The only file that listens. Starts the stores, the clock and the app, and shuts all of it
+ * down cleanly.
+ *
+ * Start-up survives stores that are not there yet: the port is taken at once by a stand-in
+ * that answers `/health/live` 200 and everything else 503 UNAVAILABLE (so `/health/ready` is
+ * 503), while each store is retried with back-off and a log line per attempt. Once all are
+ * up, the app takes over the port. Shutdown on SIGTERM/SIGINT: new requests get 503 at once,
+ * those already accepted are answered, then the stores are let go.
+ */
+
+/** Longest pause between two attempts to reach a store at start-up. */
+const MAX_BACKOFF_MS = 5_000;
+/** How long shutdown waits for requests already accepted before closing anyway. */
+const DRAIN_MS = 5_000;
+/** Hard stop: a shutdown that has not finished by then exits anyway. */
+const FORCE_EXIT_MS = 15_000;
+
+class Stopping extends Error {}
+
 async function main(): Promise<void> {
   let config: Readonly<Config>;
   try {
@@ -24,74 +49,234 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel });
   const started = Date.now();
 
-  const database = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: config.dbPoolSize,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-    onError: (error) => log.warn({ err: error }, 'database connection lost'),
-  });
-  const secret = resolveSecret(config.authSecret, config.dataDir);
-  const queue = await openQueueStore(config, log);
-
-  if (config.seedDemo && (await seedDemo(new ConcertsService(database.db), Date.now()))) {
-    log.info('created the demo concert');
-  }
-
-  const app = await buildApp({ config, database, queueStore: queue.store, secret, logger: log });
-  const address = await app.listen({ port: config.port, host: config.host });
-  const where = config.databaseUrl ? 'PostgreSQL server' : `embedded PostgreSQL in ${config.dataDir}`;
-  log.info(
-    `boxoffice ready in ${Date.now() - started} ms on ${where}, queue ${config.redisUrl ? 'in Redis' : 'in process'}`,
-  );
-  log.info(`API docs: ${address}/docs  web app: ${address}/`);
-
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info(`${signal}: closing`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+  // Everything opened so far, let go of in reverse on the way out.
+  const opened: { name: string; close: () => Promise<void> }[] = [];
+  let stopping: string | undefined;
+  let stop: (signal: string) => Promise<void> = async (signal) => {
+    stopping = signal;
+  };
+  const onSignal = (signal: string) => {
+    const force = setTimeout(() => process.exit(1), FORCE_EXIT_MS);
     force.unref();
-    try {
-      await app.close();
-      await queue.close();
-      await database.close();
-    } finally {
+    void stop(signal).finally(async () => {
+      for (const { name, close } of opened.reverse()) {
+        await close().catch((error) => log.warn({ err: error }, `closing ${name} failed`));
+      }
       process.exit(0);
+    });
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+
+  /** Runs `attempt` until it succeeds, pausing longer each time (up to MAX_BACKOFF_MS). */
+  const persist = async <T>(what: string, attempt: () => Promise<T>): Promise<T> => {
+    for (let n = 1; ; n++) {
+      if (stopping) throw new Stopping();
+      try {
+        return await attempt();
+      } catch (error) {
+        if (stopping) throw new Stopping();
+        const pause = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (n - 1));
+        log.warn(
+          { attempt: n, code: (error as { code?: unknown }).code },
+          `${what} not reachable (${(error as Error).message}); retrying in ${pause} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const standIn = await listenStandIn(config);
+  const port = (standIn.address() as AddressInfo).port;
+  stop = async (signal) => {
+    stopping = signal;
+    log.info(`${signal} while starting: stopping`);
+    await closeServer(standIn);
+  };
+  log.info(`starting on port ${port}: /health/live answers, /health/ready is 503 until the stores are up`);
+
+  try {
+    const database = await persist('PostgreSQL', () =>
+      openDatabase({
+        url: config.databaseUrl,
+        dataDir: config.dataDir,
+        poolSize: config.dbPoolSize,
+        statementTimeoutMs: config.dbStatementTimeoutMs,
+        onError: (error) => log.warn({ err: error }, 'database connection lost'),
+      }),
+    );
+    opened.push({ name: 'the database', close: () => database.close() });
+    const secret = resolveSecret(config.authSecret, config.dataDir);
+    const redis = config.redisUrl
+      ? await persist('Redis', () => connectReadyRedis(config.redisUrl!, log))
+      : undefined;
+    if (redis) opened.push({ name: 'Redis', close: async () => redis.disconnect() });
+    const store = await openQueueStore(config, redis);
+    opened.push({ name: 'the queue store', close: () => store.close() });
+    const clock = await persist('the reference clock', () => productionClock(config, database, redis, log));
+    if (clock instanceof SharedClock) opened.push({ name: 'the clock', close: async () => clock.stop() });
+
+    if (config.seedDemo) {
+      const seeded = await persist('PostgreSQL (demo seed)', () =>
+        seedDemo(new ConcertsService(database.db), clock.now()),
+      );
+      if (seeded) log.info('created the demo concert');
+    }
+
+    const app = await buildApp({ config, database, queueStore: store, secret, clock, logger: log });
+    const drain = drainOnShutdown(app);
+    if (stopping) throw new Stopping();
+    // The stand-in lets go of the port and the app takes it (a moment of refused connections).
+    await closeServer(standIn);
+    const address = await app.listen({ port, host: config.host });
+    stop = async (signal) => {
+      log.info(`${signal}: refusing new requests, answering those already accepted`);
+      await drain(DRAIN_MS);
+      await app.close();
+    };
+    const where = config.databaseUrl ? 'PostgreSQL server' : `embedded PostgreSQL in ${config.dataDir}`;
+    log.info(
+      `boxoffice ready in ${Date.now() - started} ms on ${where}, queue ${config.redisUrl ? 'in Redis' : 'in process'}`,
+    );
+    log.info(`API docs: ${address}/docs  web app: ${address}/`);
+  } catch (error) {
+    // A signal during start-up: onSignal closes what was opened and exits.
+    if (error instanceof Stopping) return;
+    throw error;
+  }
 }
 
-/** The queue store for this configuration, and how to let go of what it opened. */
-async function openQueueStore(
-  config: Readonly<Config>,
-  log: pino.Logger,
-): Promise<{ store: QueueStore; close: () => Promise<void> }> {
+/** Takes the port before the stores are up: live, not ready. */
+async function listenStandIn(config: Readonly<Config>): Promise<http.Server> {
+  const notReady = JSON.stringify(
+    problem('UNAVAILABLE', 'The instance is starting: its stores are not reachable yet'),
+  );
+  const server = http.createServer((request, response) => {
+    if (request.url === '/health/live') {
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      response.end('{"status":"ok"}');
+      return;
+    }
+    response.writeHead(503, {
+      'content-type': 'application/problem+json; charset=utf-8',
+      'retry-after': '1',
+    });
+    response.end(notReady);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  return server;
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Counts requests in flight; once shutdown begins, refuses new ones with 503 (and closes their
+ * connection) while those already accepted finish. Returns the wait for them to be done.
+ */
+function drainOnShutdown(app: App): (maxMs: number) => Promise<void> {
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  app.addHook('onRequest', async (request, reply) => {
+    if (draining && request.url !== '/health/live') {
+      reply.header('connection', 'close');
+      throw new AppError('UNAVAILABLE', 'The instance is shutting down; try again');
+    }
+    // Event streams stay open until the app closes (it ends them): they are not waited for.
+    if (request.url.includes('/events')) return;
+    inFlight++;
+    reply.raw.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+  });
+  return async (maxMs) => {
+    draining = true;
+    if (inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      idle = resolve;
+      setTimeout(resolve, maxMs).unref();
+    });
+  };
+}
+
+/**
+ * A Redis connection once it is ready, or an error within its connect timeout (the caller
+ * retries). Commands are refused until connected (no offline queue), hence the wait.
+ */
+async function connectReadyRedis(url: string, log: pino.Logger): Promise<Redis> {
+  // Until ready, the failure is the caller's one log line per attempt; after, every error is logged.
+  let ready = false;
+  let firstError: Error | undefined;
+  const redis = connectRedis(url, (error) => {
+    if (ready) log.warn({ err: error }, 'redis error');
+    else firstError ??= error;
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', resolve);
+      redis.once('end', () => reject(new Error(`cannot reach Redis at ${url}`)));
+      setTimeout(() => reject(firstError ?? new Error(`Redis at ${url} not ready in time`)), 2_500).unref();
+    });
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  ready = true;
+  return redis;
+}
+
+/** The queue store for this configuration: in Redis when there is one, else in process. */
+async function openQueueStore(config: Readonly<Config>, redis: Redis | undefined): Promise<QueueStore> {
   const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
   const defaults = {
     maxActive: config.queueMaxActive,
     admitPerSecond: config.queueAdmitPerSecond,
     paused: false,
   };
-  if (!config.redisUrl) return { store: new MemoryQueueStore(timings, defaults), close: async () => {} };
+  if (!redis) return new MemoryQueueStore(timings, defaults);
   const { RedisQueueStore } = await import('./queue/redis-queue-store.js');
-  const redis = connectRedis(config.redisUrl, (error) => log.warn({ err: error }, 'redis error'));
-  // Commands are refused until connected (no offline queue): wait for the first connection.
-  await new Promise<void>((resolve, reject) => {
-    redis.once('ready', resolve);
-    redis.once('end', () => reject(new Error(`cannot reach Redis at ${config.redisUrl}`)));
+  return new RedisQueueStore(redis, timings, defaults);
+}
+
+/**
+ * The one clock every shared decision reads (holds, lapses, payments and the sweeper in
+ * PostgreSQL; admission, active windows and idle drops in Redis, through the `now` the
+ * scripts receive): the PostgreSQL server's time when there is a server, else Redis's `TIME`,
+ * else (one process, nothing shared) this process's clock. See SharedClock.
+ */
+async function productionClock(
+  config: Readonly<Config>,
+  database: Database,
+  redis: Redis | undefined,
+  log: pino.Logger,
+): Promise<Clock> {
+  let sample: () => Promise<ClockSample>;
+  if (config.databaseUrl) sample = () => database.sampleClock();
+  else if (redis)
+    sample = () =>
+      sampleClock(async () => {
+        const [seconds, micros] = await redis.time();
+        return Number(seconds) * 1000 + Number(micros) / 1000;
+      });
+  else return systemClock;
+  const clock = await SharedClock.start({
+    sample,
+    onError: (error) => log.warn({ err: error }, 'clock refresh failed; keeping the last offset'),
   });
-  const store = new RedisQueueStore(redis, timings, defaults);
-  return {
-    store,
-    close: async () => {
-      await store.close();
-      redis.disconnect();
-    },
-  };
+  log.info(
+    `clock: ${config.databaseUrl ? 'PostgreSQL' : 'Redis'} time, ${clock.now() - Date.now()} ms from this host's clock (±${clock.uncertaintyMs().toFixed(1)} ms)`,
+  );
+  return clock;
 }
 
 main().catch((error) => {

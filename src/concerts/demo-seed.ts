@@ -11,17 +11,31 @@ export function demoPrice(seatNumber: number): number {
   return 99_000;
 }
 
-/** On an empty database: one concert, three dates a month out, 50 seats each. */
+/**
+ * On an empty database: one concert, three dates a month out, 50 seats each. Instances that
+ * start together all find the database empty; the fixed id lets exactly one insert win (one
+ * transaction), and the others see its unique violation and leave the seed to the winner.
+ */
 export async function seedDemo(concerts: ConcertsService, now: number): Promise<boolean> {
   if (!(await concerts.isEmpty())) return false;
   const first = addDays(todayUtc(now), 30);
-  await concerts.createWithPrices(
-    DEMO_CONCERT_ID,
-    'Aurora Sound — Winter Tour 2026',
-    'Olympic Hall, Seoul',
-    [first, addDays(first, 1), addDays(first, 2)],
-    demoPrice,
-    now,
-  );
+  try {
+    await concerts.createWithPrices(
+      DEMO_CONCERT_ID,
+      'Aurora Sound — Winter Tour 2026',
+      'Olympic Hall, Seoul',
+      [first, addDays(first, 1), addDays(first, 2)],
+      demoPrice,
+      now,
+    );
+  } catch (error) {
+    if (uniqueViolation(error)) return false;
+    throw error;
+  }
   return true;
+}
+
+function uniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  return e?.code === '23505' || e?.cause?.code === '23505';
 }

@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { type ClockSample, sampleClock } from '../shared/clock.js';
 import * as schema from './schema.js';
 
 /**
@@ -24,6 +25,8 @@ export interface Database {
   readonly db: Db;
   readonly kind: 'embedded' | 'server';
   ping(): Promise<void>;
+  /** One reading of the database server's clock, timed on a connection already open (see SharedClock). */
+  sampleClock(): Promise<ClockSample>;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,8 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     async ping() {
       await client.query('SELECT 1');
     },
+    // The embedded engine runs in this process: its clock is the process clock.
+    sampleClock: () => sampleClock(async () => Date.now()),
     async close() {
       if (!client.closed) await client.close();
     },
@@ -85,20 +90,40 @@ async function openServer(url: string, options: DatabaseOptions): Promise<Databa
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
 
   // Several instances may start together: the advisory lock lets one migrate while the
-  // others wait, and then find nothing left to do.
-  const lockClient = await pool.connect();
+  // others wait, and then find nothing left to do. A server that cannot be reached leaves
+  // nothing open behind (the caller retries with a new pool).
   try {
-    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-    await migratePg(drizzlePg({ client: lockClient, schema }), { migrationsFolder });
-  } finally {
-    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => {});
-    lockClient.release();
+    const lockClient = await pool.connect();
+    try {
+      await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      await migratePg(drizzlePg({ client: lockClient, schema }), { migrationsFolder });
+    } finally {
+      await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => {});
+      lockClient.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
   }
   return {
     db,
     kind: 'server',
     async ping() {
       await db.execute(sql`SELECT 1`);
+    },
+    async sampleClock() {
+      // The connection is taken first, so waiting for a free one never counts as round trip.
+      const client = await pool.connect();
+      try {
+        return await sampleClock(async () => {
+          const { rows } = await client.query<{ ms: number }>(
+            'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms',
+          );
+          return rows[0]!.ms;
+        });
+      } finally {
+        client.release();
+      }
     },
     async close() {
       await pool.end();
