@@ -1,0 +1,269 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { freePorts } from './cluster.js';
+import { eventually } from './wait.js';
+
+/**
+ * Stores of a test's own, to crash and restart: a `redis-server` and a PostgreSQL cluster
+ * (initdb / postgres from the Debian packages), each on a spare loopback port with its own
+ * data directory, never the shared ones. Started processes are SIGKILLed if the test process
+ * exits first, and their directories removed.
+ */
+
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+/** Processes started here and not yet reaped, killed if this process exits first. */
+const running = new Set<ChildProcess>();
+const directories = new Set<string>();
+let hookInstalled = false;
+
+function installExitHook(): void {
+  if (hookInstalled) return;
+  hookInstalled = true;
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+    for (const dir of directories) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+function track(child: ChildProcess): Promise<void> {
+  running.add(child);
+  return new Promise((done) =>
+    child.once('exit', () => {
+      running.delete(child);
+      done();
+    }),
+  );
+}
+
+/** Output kept per process, for error messages. */
+function keepTail(child: ChildProcess): () => string {
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-16 * 1024);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => tail;
+}
+
+/**
+ * The persistence this project prescribes for production Redis (README): an append-only file,
+ * fsynced once a second. A crashed redis-server process loses nothing it acknowledged (each
+ * write reaches the kernel before the reply); only a crash of the whole host can lose up to a
+ * second. `always` would fsync on every write, and every status poll writes (its last-seen
+ * time): far too costly for what it adds.
+ */
+export const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''];
+
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private output: () => string = () => '';
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  /** A redis-server with the prescribed persistence on a spare port (or `port`), own data dir. */
+  static async start(port?: number): Promise<RedisServer> {
+    installExitHook();
+    const dir = mkdtempSync(join(tmpdir(), 'bo-redis-'));
+    directories.add(dir);
+    const server = new RedisServer(port ?? (await freePorts(1))[0]!, dir);
+    await server.restart();
+    return server;
+  }
+
+  /** Reserves a port and a directory without starting (a store that "appears later"). */
+  static async reserve(): Promise<RedisServer> {
+    installExitHook();
+    const dir = mkdtempSync(join(tmpdir(), 'bo-redis-'));
+    directories.add(dir);
+    return new RedisServer((await freePorts(1))[0]!, dir);
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts (again) on the same port and directory, reading back its append-only file. */
+  async restart(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...REDIS_PERSISTENCE],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    this.output = keepTail(child);
+    this.exited = track(child);
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited:\n${this.output()}`);
+        const redis = new Redis(this.url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+        redis.on('error', () => {});
+        try {
+          await redis.connect();
+          // Still loading the append-only file answers LOADING: not ready yet.
+          return (await redis.ping()) === 'PONG';
+        } finally {
+          redis.disconnect();
+        }
+      },
+      { timeoutMs: 20_000, what: `redis-server on port ${this.port}` },
+    );
+  }
+
+  /** SIGKILL: no shutdown, no final save; waits until the process is gone. */
+  async kill(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then the data directory goes. */
+  async stop(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      await this.exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    directories.delete(this.dir);
+  }
+}
+
+/** Runs a PostgreSQL binary as the `postgres` OS user when this process is root (initdb refuses root). */
+function asPostgres(binary: string, args: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [binary, args];
+  // setpriv execs in place: the pid of the child is the pid of the binary itself.
+  return ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', binary, ...args]];
+}
+
+export class PostgresServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private output: () => string = () => '';
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  /** initdb in a new directory (owned by `postgres` when root), on a spare port; not started. */
+  static async create(): Promise<PostgresServer> {
+    installExitHook();
+    const dir = mkdtempSync(join(tmpdir(), 'bo-pg-'));
+    directories.add(dir);
+    if (process.getuid?.() === 0) {
+      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+      chownSync(dir, uid, gid);
+    }
+    const [command, args] = asPostgres(join(PG_BIN, 'initdb'), [
+      '-D',
+      join(dir, 'data'),
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
+    execFileSync(command, args, { stdio: 'pipe', timeout: 60_000 });
+    return new PostgresServer((await freePorts(1))[0]!, dir);
+  }
+
+  /** The admin URL (database `postgres`), for scratch databases. */
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the postmaster (after a crash: it recovers from its WAL first) and waits until it answers. */
+  async start(): Promise<void> {
+    const [command, args] = asPostgres(join(PG_BIN, 'postgres'), [
+      '-D',
+      join(this.dir, 'data'),
+      '-p',
+      String(this.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${this.dir}`,
+      '-c',
+      'max_connections=200',
+    ]);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.output = keepTail(child);
+    this.exited = track(child);
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`postgres exited:\n${this.output()}`);
+        const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 1_000 });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      { timeoutMs: 30_000, what: `postgres on port ${this.port}` },
+    );
+  }
+
+  /**
+   * SIGKILL to the postmaster alone, as a crash would: its backends notice it is gone and exit
+   * by themselves. Waits until they all have, so that a restart finds the shared memory free.
+   */
+  async kill(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    const children = childrenOf(pid);
+    this.child?.kill('SIGKILL');
+    await this.exited;
+    await eventually(() => children.every((c) => !existsSync(`/proc/${c}`)), {
+      timeoutMs: 30_000,
+      what: 'the backends of the killed postmaster to exit',
+    });
+  }
+
+  /** Fast shutdown, then the directory goes. */
+  async stop(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGINT');
+      await this.exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    directories.delete(this.dir);
+  }
+}
+
+/** The pids of a process's direct children (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
