@@ -28,8 +28,13 @@ import { AppError, problem } from './shared/errors.js';
 
 /** Longest pause between two attempts to reach a store at start-up. */
 const MAX_BACKOFF_MS = 5_000;
-/** How long shutdown waits for requests already accepted before closing anyway. */
-const DRAIN_MS = 5_000;
+/**
+ * Shutdown keeps the port at least this long, answering 503 to anything new, so that a load
+ * balancer (or a client) learns to go elsewhere before connections are refused...
+ */
+const DRAIN_MIN_MS = 1_000;
+/** ...and at most this long waiting for the requests it had accepted, before closing anyway. */
+const DRAIN_MAX_MS = 5_000;
 /** Hard stop: a shutdown that has not finished by then exits anyway. */
 const FORCE_EXIT_MS = 15_000;
 
@@ -131,7 +136,7 @@ async function main(): Promise<void> {
     const address = await app.listen({ port, host: config.host });
     stop = async (signal) => {
       log.info(`${signal}: refusing new requests, answering those already accepted`);
-      await drain(DRAIN_MS);
+      await drain(DRAIN_MIN_MS, DRAIN_MAX_MS);
       await app.close();
     };
     const where = config.databaseUrl ? 'PostgreSQL server' : `embedded PostgreSQL in ${config.dataDir}`;
@@ -180,9 +185,10 @@ function closeServer(server: http.Server): Promise<void> {
 
 /**
  * Counts requests in flight; once shutdown begins, refuses new ones with 503 (and closes their
- * connection) while those already accepted finish. Returns the wait for them to be done.
+ * connection) while those already accepted finish. Returns the wait: at least `minMs`, and until
+ * every accepted request is answered or `maxMs` has passed.
  */
-function drainOnShutdown(app: App): (maxMs: number) => Promise<void> {
+function drainOnShutdown(app: App): (minMs: number, maxMs: number) => Promise<void> {
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -199,13 +205,18 @@ function drainOnShutdown(app: App): (maxMs: number) => Promise<void> {
       if (inFlight === 0) idle?.();
     });
   });
-  return async (maxMs) => {
+  return async (minMs, maxMs) => {
     draining = true;
-    if (inFlight === 0) return;
-    await new Promise<void>((resolve) => {
-      idle = resolve;
-      setTimeout(resolve, maxMs).unref();
-    });
+    const allAnswered =
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            idle = resolve;
+          });
+    await Promise.all([
+      new Promise((resolve) => setTimeout(resolve, minMs)),
+      Promise.race([allAnswered, new Promise((resolve) => setTimeout(resolve, maxMs))]),
+    ]);
   };
 }
 
