@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -7,15 +6,22 @@ import {
   buildServer,
   Cluster,
   createScratchDatabase,
-  forgetConcerts,
   PROJECT_ROOT,
   redisDatabaseUrl,
-  type ScratchDatabase,
 } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
-import { checkSale, type InvariantReport } from '../../harness/invariants.js';
-import { figuresOf, formatFigures, type RunFigures, writeFigures } from '../../harness/report.js';
-import { runSale } from '../../harness/sale.js';
+import {
+  adminUrl,
+  type CheckedSale,
+  Cleanups,
+  expectCleanSale,
+  redisServer,
+  requireServers,
+  type ServerSettings,
+  saleWithChecks,
+  serverEnv,
+  serversReady,
+} from './support.js';
 
 /**
  * Three real server processes behind one PostgreSQL and one Redis, driven by 500 buyers at
@@ -29,20 +35,13 @@ import { runSale } from '../../harness/sale.js';
  * benchmark, say) would wipe each other's lines.
  */
 
-const adminUrl = process.env.TEST_DATABASE_URL;
-const redisServer = process.env.TEST_REDIS_URL;
-const ready = Boolean(adminUrl && redisServer);
-const reason =
-  'cluster test needs TEST_DATABASE_URL (an admin connection that may CREATE DATABASE, e.g. postgres://postgres@127.0.0.1:5432/postgres) and TEST_REDIS_URL (e.g. redis://127.0.0.1:6379)';
-// In CI the servers are part of the test: running without them would pass by skipping.
-if (!ready && process.env.CI) throw new Error(reason);
-if (!ready) console.warn(`[cluster] skipped: ${reason}`);
+requireServers('cluster');
 
 const REDIS_DB = 14;
 const INSTANCES = 3;
 const USERS = 500;
 const SEATS = 50;
-const SERVER_SETTINGS = {
+const SETTINGS: ServerSettings = {
   QUEUE_MAX_ACTIVE: 50,
   QUEUE_ADMIT_PER_SECOND: 100,
   QUEUE_ACTIVE_TTL_SECONDS: 20,
@@ -51,26 +50,9 @@ const SERVER_SETTINGS = {
 };
 /** Each run, cluster start to checks done, stays well under this (CI runs both in < 3 min). */
 const RUN_TIMEOUT_MS = 150_000;
-const SALE_TIME_LIMIT_MS = 90_000;
 /** Which instance dies in the second run, and after how many seats sold. */
 const VICTIM = 2;
 const KILL_AT_SOLD = 20;
-
-interface RunResult {
-  figures: RunFigures;
-  report: InvariantReport;
-  cluster: Cluster;
-  killedAtSold: number | null;
-}
-
-/** Whatever a run started, stopped even when the run fails (afterAll is the safety net). */
-const cleanups: (() => Promise<void>)[] = [];
-
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    await cleanups.pop()!().catch((error) => console.warn('[cluster] clean-up failed:', error));
-  }
-}
 
 async function migrationsApplied(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -85,28 +67,21 @@ async function migrationsApplied(url: string): Promise<number> {
   }
 }
 
-async function saleRun(name: string, options: { kill: boolean }): Promise<RunResult & { database: string }> {
+const cleanups = new Cleanups();
+
+async function saleRun(
+  name: string,
+  options: { kill: boolean },
+): Promise<CheckedSale & { cluster: Cluster; killedAtSold: number | null }> {
   const started = Date.now();
-  const database: ScratchDatabase = await createScratchDatabase(adminUrl!);
+  const database = await createScratchDatabase(adminUrl!);
   cleanups.push(() => database.drop());
   const redisUrl = redisDatabaseUrl(redisServer!, REDIS_DB);
-  const adminKey = randomBytes(12).toString('hex');
-  const authSecret = randomBytes(24).toString('hex');
-  const env: Record<string, string> = {
-    HOST: '127.0.0.1',
-    DATABASE_URL: database.url,
-    REDIS_URL: redisUrl,
-    AUTH_SECRET: authSecret,
-    ADMIN_KEY: adminKey,
-    SEED_DEMO: 'false',
-    RATE_LIMIT_PER_MINUTE: '0',
-    LOG_LEVEL: 'warn',
-    ...Object.fromEntries(Object.entries(SERVER_SETTINGS).map(([k, v]) => [k, String(v)])),
-  };
+  const server = serverEnv({ databaseUrl: database.url, redisUrl, settings: SETTINGS });
   // What the instances will find in drizzle/, read before they start (the folder may grow meanwhile).
   const journal = JSON.parse(readFileSync(join(PROJECT_ROOT, 'drizzle', 'meta', '_journal.json'), 'utf8'));
   // All three at once: they also race for the migration lock on the empty database.
-  const cluster = await Cluster.start({ size: INSTANCES, env });
+  const cluster = await Cluster.start({ size: INSTANCES, env: server.env });
   cleanups.push(() => cluster.stop());
   const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 150 });
   cleanups.push(() => client.close());
@@ -114,81 +89,58 @@ async function saleRun(name: string, options: { kill: boolean }): Promise<RunRes
   const events: string[] = [];
   let killing: Promise<void> | undefined;
   let killedAtSold: number | null = null;
-  const sale = await runSale({
+  const result = await saleWithChecks({
+    name,
+    cluster,
     client,
-    adminKey,
-    authSecret,
+    server,
+    databaseUrl: database.url,
+    redisUrl,
     users: USERS,
-    dates: 1,
-    seatsPerDate: SEATS,
-    activeTtlMs: SERVER_SETTINGS.QUEUE_ACTIVE_TTL_SECONDS * 1000,
-    timeLimitMs: SALE_TIME_LIMIT_MS,
-    runId: name,
-    onSale: (sold) => {
-      if (!options.kill || killing || sold < KILL_AT_SOLD) return;
-      killedAtSold = sold;
-      killing = cluster.kill(VICTIM, 'SIGKILL').then(() => {
-        events.push(
-          `instance ${VICTIM} (port ${cluster.instances[VICTIM]!.port}) SIGKILLed at ${sold} seats sold`,
-        );
-        // Tell the client at once rather than let every buyer find out by a refused connection.
-        client.markDown(VICTIM, 10 * 60_000);
-      });
+    seats: SEATS,
+    cleanups,
+    events,
+    started,
+    moreChecks: async () => {
+      const applied = await migrationsApplied(database.url);
+      const expected = journal.entries.length;
+      return [
+        {
+          name: 'migrations applied once by instances started together',
+          ok: applied === expected,
+          detail: `${applied} migrations recorded for ${expected} in drizzle/`,
+        },
+      ];
+    },
+    sale: {
+      onSale: (sold) => {
+        if (!options.kill || killing || sold < KILL_AT_SOLD) return;
+        killedAtSold = sold;
+        killing = cluster.kill(VICTIM, 'SIGKILL').then(() => {
+          events.push(
+            `instance ${VICTIM} (port ${cluster.instances[VICTIM]!.port}) SIGKILLed at ${sold} seats sold`,
+          );
+          // Tell the client at once rather than let every buyer find out by a refused connection.
+          client.markDown(VICTIM, 10 * 60_000);
+        });
+      },
     },
   });
-  cleanups.push(() => forgetConcerts(redisUrl, [sale.concertId]));
   await killing;
-
-  const report = await checkSale({
-    sale,
-    client,
-    adminKey,
-    databaseUrl: database.url,
-    maxActive: SERVER_SETTINGS.QUEUE_MAX_ACTIVE,
-    activeTtlMs: SERVER_SETTINGS.QUEUE_ACTIVE_TTL_SECONDS * 1000,
-  });
-  const applied = await migrationsApplied(database.url);
-  if (applied !== journal.entries.length) {
-    report.violations.push({
-      check: 'migrations',
-      detail: `${applied} migrations recorded for ${journal.entries.length} in drizzle/ (instances started together)`,
-    });
-  }
-  report.checks.push({
-    name: 'migrations applied once by instances started together',
-    ok: applied === journal.entries.length,
-    detail: `${applied}/${journal.entries.length}`,
-  });
-
-  const figures = figuresOf({
-    run: name,
-    instances: INSTANCES,
-    sale,
-    report,
-    durationMs: Date.now() - started,
-    maxActive: SERVER_SETTINGS.QUEUE_MAX_ACTIVE,
-    events,
-  });
-  console.log(formatFigures(figures));
-  writeFigures(join(PROJECT_ROOT, 'test-results', `cluster-${name}.json`), figures);
-  return { figures, report, cluster, killedAtSold, database: database.name };
+  return { ...result, cluster, killedAtSold };
 }
 
-describe.skipIf(!ready)(`cluster: ${INSTANCES} instances, one PostgreSQL, one Redis`, () => {
-  beforeAll(async () => {
-    await buildServer();
-  }, 120_000);
-  afterAll(cleanUp, 60_000);
+describe.skipIf(!serversReady)(`cluster: ${INSTANCES} instances, one PostgreSQL, one Redis`, () => {
+  beforeAll(() => buildServer(), 120_000);
+  afterAll(cleanups.run, 60_000);
 
   it(
     `when ${USERS} users race for ${SEATS} seats across the instances, then every guarantee of API.md holds`,
     async () => {
       try {
-        const { report, figures } = await saleRun('steady', { kill: false });
-        expect(report.violations).toEqual([]);
-        expect(figures.sold).toBe(SEATS);
+        expectCleanSale(await saleRun('steady', { kill: false }), SEATS);
       } finally {
-        await cleanUp();
+        await cleanups.run();
       }
     },
     RUN_TIMEOUT_MS,
@@ -198,16 +150,15 @@ describe.skipIf(!ready)(`cluster: ${INSTANCES} instances, one PostgreSQL, one Re
     'when one instance is SIGKILLed mid-sale, then the other two finish it and nothing is lost or doubled',
     async () => {
       try {
-        const { report, figures, cluster, killedAtSold } = await saleRun('kill', { kill: true });
-        expect(report.violations).toEqual([]);
-        expect(figures.sold).toBe(SEATS);
+        const run = await saleRun('kill', { kill: true });
+        expectCleanSale(run, SEATS);
         // The kill really happened mid-sale, and only the victim died.
-        expect(killedAtSold).not.toBeNull();
-        expect(killedAtSold!).toBeLessThan(SEATS);
-        expect(cluster.instances[VICTIM]!.exitSignal).toBe('SIGKILL');
-        expect(cluster.instances.filter((i) => i.alive)).toHaveLength(INSTANCES - 1);
+        expect(run.killedAtSold).not.toBeNull();
+        expect(run.killedAtSold!).toBeLessThan(SEATS);
+        expect(run.cluster.instances[VICTIM]!.exitSignal).toBe('SIGKILL');
+        expect(run.cluster.instances.filter((i) => i.alive)).toHaveLength(INSTANCES - 1);
       } finally {
-        await cleanUp();
+        await cleanups.run();
       }
     },
     RUN_TIMEOUT_MS,

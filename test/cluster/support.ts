@@ -105,6 +105,8 @@ export async function saleWithChecks(options: {
   admissionSkewMs?: number;
   sale?: Partial<SaleOptions>;
   started?: number;
+  /** Checks of the run's own, added to the report (a failed one is a violation). */
+  moreChecks?: () => Promise<{ name: string; ok: boolean; detail: string }[]>;
 }): Promise<CheckedSale> {
   const started = options.started ?? Date.now();
   const { settings } = options.server;
@@ -130,6 +132,10 @@ export async function saleWithChecks(options: {
     activeTtlMs: settings.QUEUE_ACTIVE_TTL_SECONDS * 1000,
     ...(options.admissionSkewMs !== undefined ? { admissionSkewMs: options.admissionSkewMs } : {}),
   });
+  for (const check of (await options.moreChecks?.()) ?? []) {
+    report.checks.push(check);
+    if (!check.ok) report.violations.push({ check: check.name, detail: check.detail });
+  }
   const figures = figuresOf({
     run: options.name,
     instances: options.cluster.instances.length,
