@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
           { attempt: n, code: (error as { code?: unknown }).code },
           `${what} not reachable (${(error as Error).message}); retrying in ${pause} ms`,
         );
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        await delay(pause);
       }
     }
   };
@@ -213,10 +214,7 @@ function drainOnShutdown(app: App): (minMs: number, maxMs: number) => Promise<vo
         : new Promise<void>((resolve) => {
             idle = resolve;
           });
-    await Promise.all([
-      new Promise((resolve) => setTimeout(resolve, minMs)),
-      Promise.race([allAnswered, new Promise((resolve) => setTimeout(resolve, maxMs))]),
-    ]);
+    await Promise.all([delay(minMs), Promise.race([allAnswered, delay(maxMs, undefined, { ref: false })])]);
   };
 }
 

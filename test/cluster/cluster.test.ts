@@ -2,20 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildServer,
-  Cluster,
-  createScratchDatabase,
-  PROJECT_ROOT,
-  redisDatabaseUrl,
-} from '../../harness/cluster.js';
+import { buildServer, Cluster, createScratchDatabase, PROJECT_ROOT } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import {
   adminUrl,
   type CheckedSale,
   Cleanups,
   expectCleanSale,
-  redisServer,
+  ownRedis,
   requireServers,
   type ServerSettings,
   saleWithChecks,
@@ -28,16 +22,13 @@ import {
  * random across them, then every guarantee of API.md checked through the API and the
  * database (harness/invariants.ts); a second time with one instance SIGKILLed mid-sale.
  *
- * Isolation: each run gets a throwaway database (created here, dropped after) and its own
- * concert, whose id is a random UUID; the queue lives in a dedicated Redis logical database
- * (REDIS_DB), so a developer's data in db 0 is never touched, and only this run's keys are
- * deleted afterwards. No FLUSHDB: two runs sharing that database (this test and the
- * benchmark, say) would wipe each other's lines.
+ * Isolation: each run gets a throwaway database (created here, dropped after) and a
+ * redis-server of its own (support.ts: ownRedis), so nothing another run keeps in the shared
+ * Redis is touched, and no other run's admission ticker tends this run's line.
  */
 
 requireServers('cluster');
 
-const REDIS_DB = 14;
 const INSTANCES = 3;
 const USERS = 500;
 const SEATS = 50;
@@ -76,7 +67,7 @@ async function saleRun(
   const started = Date.now();
   const database = await createScratchDatabase(adminUrl!);
   cleanups.push(() => database.drop());
-  const redisUrl = redisDatabaseUrl(redisServer!, REDIS_DB);
+  const redisUrl = await ownRedis(cleanups);
   const server = serverEnv({ databaseUrl: database.url, redisUrl, settings: SETTINGS });
   // What the instances will find in drizzle/, read before they start (the folder may grow meanwhile).
   const journal = JSON.parse(readFileSync(join(PROJECT_ROOT, 'drizzle', 'meta', '_journal.json'), 'utf8'));

@@ -1,19 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildServer,
-  Cluster,
-  createScratchDatabase,
-  probe,
-  redisDatabaseUrl,
-} from '../../harness/cluster.js';
+import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import { PostgresServer } from '../../harness/stores.js';
 import { sleep } from '../../harness/wait.js';
 import {
   Cleanups,
   expectCleanSale,
-  redisServer,
+  ownRedis,
   requireServers,
   type ServerSettings,
   saleWithChecks,
@@ -36,7 +30,6 @@ import {
 
 requireServers('postgres crash');
 
-const REDIS_DB = 14;
 const SETTINGS: ServerSettings = {
   QUEUE_MAX_ACTIVE: 30,
   QUEUE_ADMIT_PER_SECOND: 100,
@@ -82,10 +75,11 @@ describe.skipIf(!serversReady)('PostgreSQL postmaster SIGKILLed mid-sale and res
   let cluster: Cluster;
   let server: ReturnType<typeof serverEnv>;
   let databaseUrl: string;
-  const redisUrl = serversReady ? redisDatabaseUrl(redisServer!, REDIS_DB) : '';
+  let redisUrl: string;
 
   beforeAll(async () => {
     await buildServer();
+    redisUrl = await ownRedis(cleanups);
     postgres = await PostgresServer.create();
     cleanups.push(() => postgres.stop());
     await postgres.start();

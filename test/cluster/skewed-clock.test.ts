@@ -1,12 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildServer,
-  Cluster,
-  createScratchDatabase,
-  forgetConcerts,
-  redisDatabaseUrl,
-} from '../../harness/cluster.js';
+import { buildServer, Cluster, createScratchDatabase } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import {
   adminUrl,
@@ -17,8 +11,8 @@ import {
   expectCleanSale,
   hold,
   join,
+  ownRedis,
   pay,
-  redisServer,
   requireServers,
   type ServerSettings,
   saleWithChecks,
@@ -57,7 +51,6 @@ if (serversReady && !existsSync(FAKETIME_LIB)) {
   );
 }
 
-const REDIS_DB = 14;
 const SKEW = ['', '+60s', '-60s'];
 const SETTINGS: ServerSettings = {
   QUEUE_MAX_ACTIVE: 40,
@@ -88,7 +81,7 @@ describe.skipIf(!serversReady)(
       const database = await createScratchDatabase(adminUrl!);
       cleanups.push(() => database.drop());
       databaseUrl = database.url;
-      redisUrl = redisDatabaseUrl(redisServer!, REDIS_DB);
+      redisUrl = await ownRedis(cleanups);
       server = serverEnv({ databaseUrl, redisUrl, settings: SETTINGS });
       cluster = await Cluster.start({
         size: 3,
@@ -104,10 +97,9 @@ describe.skipIf(!serversReady)(
 
     const [TRUE, FAST, SLOW] = [0, 1, 2];
 
-    /** A concert of the probe's own, taken off Redis when the file is done. */
+    /** A concert of the probe's own. */
     const probeConcert = async (seats: number) => {
       const concert = await createConcert(clients[TRUE]!, server.adminKey, seats);
-      cleanups.push(() => forgetConcerts(redisUrl, [concert.concertId]));
       return concert;
     };
 

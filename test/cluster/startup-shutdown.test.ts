@@ -1,20 +1,14 @@
 import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildServer,
-  Cluster,
-  createScratchDatabase,
-  probe,
-  redisDatabaseUrl,
-} from '../../harness/cluster.js';
+import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
 import { PostgresServer, RedisServer } from '../../harness/stores.js';
 import { eventually } from '../../harness/wait.js';
 import { DEMO_CONCERT_ID } from '../../src/concerts/demo-seed.js';
 import {
   adminUrl,
   Cleanups,
-  redisServer,
+  ownRedis,
   requireServers,
   type ServerSettings,
   serverEnv,
@@ -33,7 +27,6 @@ import {
 
 requireServers('start-up and shutdown');
 
-const REDIS_DB = 14;
 const SETTINGS: ServerSettings = {
   QUEUE_MAX_ACTIVE: 50,
   QUEUE_ADMIT_PER_SECOND: 100,
@@ -65,7 +58,12 @@ async function expectWaiting(cluster: Cluster, store: RegExp): Promise<void> {
 
 describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
   const cleanups = new Cleanups();
-  beforeAll(() => buildServer(), 120_000);
+  /** The Redis of the tests that are not about Redis (the file's own). */
+  let fileRedis: string;
+  beforeAll(async () => {
+    await buildServer();
+    fileRedis = await ownRedis(cleanups);
+  }, 120_000);
   afterAll(cleanups.run, 60_000);
 
   it('when Redis is unreachable at start, then live but not ready, retrying, and ready once Redis appears', async () => {
@@ -88,7 +86,7 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
     cleanups.push(() => postgres.stop());
     const { env } = serverEnv({
       databaseUrl: postgres.url,
-      redisUrl: redisDatabaseUrl(redisServer!, REDIS_DB),
+      redisUrl: fileRedis,
       settings: SETTINGS,
     });
     const cluster = await Cluster.start({ size: 1, env: { ...env, LOG_LEVEL: 'info' }, waitReady: false });
@@ -105,7 +103,7 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
     cleanups.push(() => database.drop());
     const { env } = serverEnv({
       databaseUrl: database.url,
-      redisUrl: redisDatabaseUrl(redisServer!, REDIS_DB),
+      redisUrl: fileRedis,
       settings: SETTINGS,
     });
     const cluster = await Cluster.start({ size: 3, env: { ...env, SEED_DEMO: 'true', LOG_LEVEL: 'info' } });
@@ -136,7 +134,7 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
     cleanups.push(() => database.drop());
     const { env } = serverEnv({
       databaseUrl: database.url,
-      redisUrl: redisDatabaseUrl(redisServer!, REDIS_DB),
+      redisUrl: fileRedis,
       settings: SETTINGS,
     });
     const cluster = await Cluster.start({ size: 1, env });

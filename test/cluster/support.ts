@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join as joinPath } from 'node:path';
 import { expect } from 'vitest';
-import { type Cluster, forgetConcerts, PROJECT_ROOT } from '../../harness/cluster.js';
+import { type Cluster, PROJECT_ROOT } from '../../harness/cluster.js';
 import { ClusterClient, type HttpResponse } from '../../harness/http.js';
 import { checkSale, type InvariantReport } from '../../harness/invariants.js';
 import { figuresOf, formatFigures, type RunFigures, writeFigures } from '../../harness/report.js';
 import { runSale, type SaleOptions, type SaleResult } from '../../harness/sale.js';
+import { RedisServer } from '../../harness/stores.js';
 import { eventually, sleep } from '../../harness/wait.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
 
@@ -24,6 +25,18 @@ export function requireServers(suite: string): void {
   const reason = `${suite} needs TEST_DATABASE_URL (an admin connection that may CREATE DATABASE, e.g. postgres://postgres@127.0.0.1:5432/postgres) and TEST_REDIS_URL (e.g. redis://127.0.0.1:6379)`;
   if (!serversReady && process.env.CI) throw new Error(reason);
   if (!serversReady) console.warn(`[${suite}] skipped: ${reason}`);
+}
+
+/**
+ * A redis-server of the run's own (harness/stores.ts), stopped and removed at clean-up. Not the
+ * shared Redis: every instance's admission ticker walks every line registered in its Redis,
+ * with its own settings, so a run sharing one with other runs (a benchmark, another
+ * engineer's servers) could see its lines admitted under someone else's TTLs.
+ */
+export async function ownRedis(cleanups: Cleanups): Promise<string> {
+  const redis = await RedisServer.start();
+  cleanups.push(() => redis.stop());
+  return redis.url;
 }
 
 /** Whatever a test started, stopped in reverse even when it fails. */
@@ -122,7 +135,6 @@ export async function saleWithChecks(options: {
     runId: options.name,
     ...options.sale,
   });
-  options.cleanups.push(() => forgetConcerts(options.redisUrl, [sale.concertId]));
   const report = await checkSale({
     sale,
     client: options.client,
