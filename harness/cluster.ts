@@ -88,13 +88,6 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
   }
 }
 
-/** The same Redis server, another logical database (`redis://host:port/<db>`). */
-export function redisDatabaseUrl(redisUrl: string, db: number): string {
-  const url = new URL(redisUrl);
-  url.pathname = `/${db}`;
-  return url.toString();
-}
-
 /**
  * Deletes the queue keys of the given concerts and takes them off the registry that every
  * instance's admission ticker walks. Nothing else is touched, so runs that share a Redis

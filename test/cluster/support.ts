@@ -17,12 +17,12 @@ import { addDays, todayUtc } from '../../src/concerts/dates.js';
  */
 
 export const adminUrl = process.env.TEST_DATABASE_URL;
-export const redisServer = process.env.TEST_REDIS_URL;
-export const serversReady = Boolean(adminUrl && redisServer);
+/** The PostgreSQL server for scratch databases; Redis is each run's own (ownRedis). */
+export const serversReady = Boolean(adminUrl);
 
 /** Throws in CI (running without the servers would pass by skipping), warns elsewhere. */
 export function requireServers(suite: string): void {
-  const reason = `${suite} needs TEST_DATABASE_URL (an admin connection that may CREATE DATABASE, e.g. postgres://postgres@127.0.0.1:5432/postgres) and TEST_REDIS_URL (e.g. redis://127.0.0.1:6379)`;
+  const reason = `${suite} needs TEST_DATABASE_URL (an admin connection that may CREATE DATABASE, e.g. postgres://postgres@127.0.0.1:5432/postgres) and the redis-server binary`;
   if (!serversReady && process.env.CI) throw new Error(reason);
   if (!serversReady) console.warn(`[${suite}] skipped: ${reason}`);
 }
