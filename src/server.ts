@@ -61,7 +61,10 @@ async function main(): Promise<void> {
   let stop: (signal: string) => Promise<void> = async (signal) => {
     stopping = signal;
   };
+  let signalled = false;
   const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
     const force = setTimeout(() => process.exit(1), FORCE_EXIT_MS);
     force.unref();
     void stop(signal).finally(async () => {
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
   log.info(`starting on port ${port}: /health/live answers, /health/ready is 503 until the stores are up`);
 
   try {
-    const database = await persist('PostgreSQL', () =>
+    const database = await persist(config.databaseUrl ? 'PostgreSQL' : 'the embedded database', () =>
       openDatabase({
         url: config.databaseUrl,
         dataDir: config.dataDir,
