@@ -2,36 +2,20 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Cleanup } from '../../harness/cleanup.js';
 import {
   createScratchDatabase as createDatabase,
   forgetConcerts,
   Cluster as ServerCluster,
 } from '../../harness/cluster.js';
 
+export { Cleanup } from '../../harness/cleanup.js';
 export { buildServer } from '../../harness/cluster.js';
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
 export type Mode = 'embedded' | 'cluster';
-
-/** Everything processes and databases a run opened, closed in reverse on the way out. */
-export class Cleanup {
-  private readonly steps: { name: string; run: () => Promise<void> | void }[] = [];
-  add(name: string, run: () => Promise<void> | void): void {
-    this.steps.push({ name, run });
-  }
-  async runAll(): Promise<void> {
-    while (this.steps.length > 0) {
-      const step = this.steps.pop()!;
-      try {
-        await step.run();
-      } catch (error) {
-        console.error(`cleanup: ${step.name} failed: ${(error as Error).message}`);
-      }
-    }
-  }
-}
 
 /** A throwaway database on the local server (harness/cluster.ts), dropped at cleanup. */
 export async function createScratchDatabase(cleanup: Cleanup): Promise<string> {

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import { eventually } from '../../harness/wait.js';
 import {
   adminUrl,
-  Cleanups,
   clientOf,
   createConcert,
   expectCleanSale,
@@ -48,7 +48,7 @@ const SETTINGS: ServerSettings = {
 const TOLERANCE_MS = 1_000;
 
 describe.skipIf(!serversReady)('one clock: a wall clock that steps by two minutes while serving', () => {
-  const cleanups = new Cleanups();
+  const cleanups = new Cleanup();
   const dir = mkdtempSync(join(tmpdir(), 'bo-faketime-'));
   const offsetFile = join(dir, 'offset');
   let cluster: Cluster;
@@ -70,11 +70,11 @@ describe.skipIf(!serversReady)('one clock: a wall clock that steps by two minute
 
   beforeAll(async () => {
     await buildServer();
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.add('remove the offset file', () => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(offsetFile, '+0\n');
     redisUrl = await ownRedis(cleanups);
     const database = await createScratchDatabase(adminUrl!);
-    cleanups.push(() => database.drop());
+    cleanups.add('database.drop', () => database.drop());
     databaseUrl = database.url;
     server = serverEnv({ databaseUrl, redisUrl, settings: SETTINGS });
     cluster = await Cluster.start({
@@ -90,14 +90,14 @@ describe.skipIf(!serversReady)('one clock: a wall clock that steps by two minute
             }
           : {},
     });
-    cleanups.push(() => cluster.stop());
+    cleanups.add('cluster.stop', () => cluster.stop());
   }, 120_000);
-  afterAll(cleanups.run, 60_000);
+  afterAll(cleanups.runAll, 60_000);
 
   it('when the wall clock steps forward then back, then holds, windows and payments are judged as before', async () => {
     const stepping = clientOf(cluster.urls[1]!);
     const steady = clientOf(cluster.urls[0]!);
-    cleanups.push(() => Promise.all([stepping.close(), steady.close()]));
+    cleanups.add('close the clients', () => Promise.all([stepping.close(), steady.close()]));
     const { concertId, date } = await createConcert(steady, server.adminKey, 5);
     const [buyer, rival] = await Promise.all([signUp(steady, 10_000), signUp(steady)]);
     await joinLine(stepping, buyer!, concertId);
@@ -143,7 +143,7 @@ describe.skipIf(!serversReady)('one clock: a wall clock that steps by two minute
 
   it('when 150 users race for 20 seats across both instances, then every guarantee holds', async () => {
     const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 100 });
-    cleanups.push(() => client.close());
+    cleanups.add('client.close', () => client.close());
     const result = await saleWithChecks({
       name: 'clock-step',
       cluster,

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase, PROJECT_ROOT } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import {
   adminUrl,
   type CheckedSale,
-  Cleanups,
   expectCleanSale,
   ownRedis,
   requireServers,
@@ -58,7 +58,7 @@ async function migrationsApplied(url: string): Promise<number> {
   }
 }
 
-const cleanups = new Cleanups();
+const cleanups = new Cleanup();
 
 async function saleRun(
   name: string,
@@ -66,16 +66,16 @@ async function saleRun(
 ): Promise<CheckedSale & { cluster: Cluster; killedAtSold: number | null }> {
   const started = Date.now();
   const database = await createScratchDatabase(adminUrl!);
-  cleanups.push(() => database.drop());
+  cleanups.add('database.drop', () => database.drop());
   const redisUrl = await ownRedis(cleanups);
   const server = serverEnv({ databaseUrl: database.url, redisUrl, settings: SETTINGS });
   // What the instances will find in drizzle/, read before they start (the folder may grow meanwhile).
   const journal = JSON.parse(readFileSync(join(PROJECT_ROOT, 'drizzle', 'meta', '_journal.json'), 'utf8'));
   // All three at once: they also race for the migration lock on the empty database.
   const cluster = await Cluster.start({ size: INSTANCES, env: server.env });
-  cleanups.push(() => cluster.stop());
+  cleanups.add('cluster.stop', () => cluster.stop());
   const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 150 });
-  cleanups.push(() => client.close());
+  cleanups.add('client.close', () => client.close());
 
   const events: string[] = [];
   let killing: Promise<void> | undefined;
@@ -123,7 +123,7 @@ async function saleRun(
 
 describe.skipIf(!serversReady)(`cluster: ${INSTANCES} instances, one PostgreSQL, one Redis`, () => {
   beforeAll(() => buildServer(), 120_000);
-  afterAll(cleanups.run, 60_000);
+  afterAll(cleanups.runAll, 60_000);
 
   it(
     `when ${USERS} users race for ${SEATS} seats across the instances, then every guarantee of API.md holds`,
@@ -131,7 +131,7 @@ describe.skipIf(!serversReady)(`cluster: ${INSTANCES} instances, one PostgreSQL,
       try {
         expectCleanSale(await saleRun('steady', { kill: false }), SEATS);
       } finally {
-        await cleanups.run();
+        await cleanups.runAll();
       }
     },
     RUN_TIMEOUT_MS,
@@ -149,7 +149,7 @@ describe.skipIf(!serversReady)(`cluster: ${INSTANCES} instances, one PostgreSQL,
         expect(run.cluster.instances[VICTIM]!.exitSignal).toBe('SIGKILL');
         expect(run.cluster.instances.filter((i) => i.alive)).toHaveLength(INSTANCES - 1);
       } finally {
-        await cleanups.run();
+        await cleanups.runAll();
       }
     },
     RUN_TIMEOUT_MS,

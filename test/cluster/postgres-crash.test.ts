@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import { PostgresServer } from '../../harness/stores.js';
 import { sleep } from '../../harness/wait.js';
 import {
-  Cleanups,
   expectCleanSale,
   ownRedis,
   requireServers,
@@ -70,7 +70,7 @@ async function idempotencyFindings(databaseUrl: string): Promise<string[]> {
 }
 
 describe.skipIf(!serversReady)('PostgreSQL postmaster SIGKILLed mid-sale and restarted', () => {
-  const cleanups = new Cleanups();
+  const cleanups = new Cleanup();
   let postgres: PostgresServer;
   let cluster: Cluster;
   let server: ReturnType<typeof serverEnv>;
@@ -81,19 +81,19 @@ describe.skipIf(!serversReady)('PostgreSQL postmaster SIGKILLed mid-sale and res
     await buildServer();
     redisUrl = await ownRedis(cleanups);
     postgres = await PostgresServer.create();
-    cleanups.push(() => postgres.stop());
+    cleanups.add('postgres.stop', () => postgres.stop());
     await postgres.start();
     const database = await createScratchDatabase(postgres.url);
     databaseUrl = database.url;
     server = serverEnv({ databaseUrl, redisUrl, settings: SETTINGS });
     cluster = await Cluster.start({ size: 2, env: server.env });
-    cleanups.push(() => cluster.stop());
+    cleanups.add('cluster.stop', () => cluster.stop());
   }, 120_000);
-  afterAll(cleanups.run, 60_000);
+  afterAll(cleanups.runAll, 60_000);
 
   it('when PostgreSQL dies mid-sale, then 503 while down, recovery without restarts, nothing doubled or lost', async () => {
     const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 120, maxAttempts: 60 });
-    cleanups.push(() => client.close());
+    cleanups.add('client.close', () => client.close());
     const witness = await signUp(client);
 
     const events: string[] = [];

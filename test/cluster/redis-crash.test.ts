@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import { RedisServer } from '../../harness/stores.js';
@@ -6,7 +7,6 @@ import { sleep } from '../../harness/wait.js';
 import {
   adminUrl,
   type Buyer,
-  Cleanups,
   createConcert,
   expectCleanSale,
   join,
@@ -49,7 +49,7 @@ const KILL_AT_SOLD = 10;
 const DOWN_MS = 4_000;
 
 describe.skipIf(!serversReady)('Redis SIGKILLed mid-sale and restarted (AOF, fsync every second)', () => {
-  const cleanups = new Cleanups();
+  const cleanups = new Cleanup();
   let redis: RedisServer;
   let cluster: Cluster;
   let server: ReturnType<typeof serverEnv>;
@@ -58,20 +58,20 @@ describe.skipIf(!serversReady)('Redis SIGKILLed mid-sale and restarted (AOF, fsy
   beforeAll(async () => {
     await buildServer();
     redis = await RedisServer.start();
-    cleanups.push(() => redis.stop());
+    cleanups.add('redis.stop', () => redis.stop());
     const database = await createScratchDatabase(adminUrl!);
-    cleanups.push(() => database.drop());
+    cleanups.add('database.drop', () => database.drop());
     databaseUrl = database.url;
     server = serverEnv({ databaseUrl, redisUrl: redis.url, settings: SETTINGS });
     cluster = await Cluster.start({ size: 2, env: server.env });
-    cleanups.push(() => cluster.stop());
+    cleanups.add('cluster.stop', () => cluster.stop());
   }, 120_000);
-  afterAll(cleanups.run, 60_000);
+  afterAll(cleanups.runAll, 60_000);
 
   it('when Redis dies mid-sale, then 503 while down, recovery by itself, the line intact, and every invariant', async () => {
     // Patient: a request may meet the whole outage (503s are retried with back-off).
     const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 120, maxAttempts: 60 });
-    cleanups.push(() => client.close());
+    cleanups.add('client.close', () => client.close());
 
     // The line that must survive: 3 ACTIVE buyers, then paused, then 5 waiters behind them.
     const { concertId } = await createConcert(client, server.adminKey, 5);

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import {
   adminUrl,
   type Buyer,
-  Cleanups,
   clientOf,
   createConcert,
   expectCleanSale,
@@ -69,7 +69,7 @@ const SEATS = 30;
 describe.skipIf(!serversReady)(
   'one clock: one instance 60 s fast and one 60 s slow under libfaketime',
   () => {
-    const cleanups = new Cleanups();
+    const cleanups = new Cleanup();
     let cluster: Cluster;
     let clients: ClusterClient[];
     let server: ReturnType<typeof serverEnv>;
@@ -79,7 +79,7 @@ describe.skipIf(!serversReady)(
     beforeAll(async () => {
       await buildServer();
       const database = await createScratchDatabase(adminUrl!);
-      cleanups.push(() => database.drop());
+      cleanups.add('database.drop', () => database.drop());
       databaseUrl = database.url;
       redisUrl = await ownRedis(cleanups);
       server = serverEnv({ databaseUrl, redisUrl, settings: SETTINGS });
@@ -89,11 +89,11 @@ describe.skipIf(!serversReady)(
         envOf: (i): Record<string, string> =>
           SKEW[i] ? { FAKETIME: SKEW[i]!, LD_PRELOAD: FAKETIME_LIB } : {},
       });
-      cleanups.push(() => cluster.stop());
+      cleanups.add('cluster.stop', () => cluster.stop());
       clients = cluster.urls.map(clientOf);
-      cleanups.push(() => Promise.all(clients.map((c) => c.close())));
+      cleanups.add('close the clients', () => Promise.all(clients.map((c) => c.close())));
     }, 120_000);
-    afterAll(cleanups.run, 60_000);
+    afterAll(cleanups.runAll, 60_000);
 
     const [TRUE, FAST, SLOW] = [0, 1, 2];
 
@@ -220,7 +220,7 @@ describe.skipIf(!serversReady)(
 
     it(`when ${USERS} users race for ${SEATS} seats across the three instances, then every guarantee holds`, async () => {
       const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 120 });
-      cleanups.push(() => client.close());
+      cleanups.add('client.close', () => client.close());
       const result = await saleWithChecks({
         name: 'skewed-clock',
         cluster,

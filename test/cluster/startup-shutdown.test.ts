@@ -1,13 +1,13 @@
 import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
 import { PostgresServer, RedisServer } from '../../harness/stores.js';
 import { eventually } from '../../harness/wait.js';
 import { DEMO_CONCERT_ID } from '../../src/concerts/demo-seed.js';
 import {
   adminUrl,
-  Cleanups,
   ownRedis,
   requireServers,
   type ServerSettings,
@@ -57,23 +57,23 @@ async function expectWaiting(cluster: Cluster, store: RegExp): Promise<void> {
 }
 
 describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
-  const cleanups = new Cleanups();
+  const cleanups = new Cleanup();
   /** The Redis of the tests that are not about Redis (the file's own). */
   let fileRedis: string;
   beforeAll(async () => {
     await buildServer();
     fileRedis = await ownRedis(cleanups);
   }, 120_000);
-  afterAll(cleanups.run, 60_000);
+  afterAll(cleanups.runAll, 60_000);
 
   it('when Redis is unreachable at start, then live but not ready, retrying, and ready once Redis appears', async () => {
     const redis = await RedisServer.reserve();
-    cleanups.push(() => redis.stop());
+    cleanups.add('redis.stop', () => redis.stop());
     const database = await createScratchDatabase(adminUrl!);
-    cleanups.push(() => database.drop());
+    cleanups.add('database.drop', () => database.drop());
     const { env } = serverEnv({ databaseUrl: database.url, redisUrl: redis.url, settings: SETTINGS });
     const cluster = await Cluster.start({ size: 1, env: { ...env, LOG_LEVEL: 'info' }, waitReady: false });
-    cleanups.push(() => cluster.stop());
+    cleanups.add('cluster.stop', () => cluster.stop());
 
     await expectWaiting(cluster, /Redis/);
     await redis.restart();
@@ -83,14 +83,14 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
 
   it('when PostgreSQL is unreachable at start, then live but not ready, retrying, and ready once it appears', async () => {
     const postgres = await PostgresServer.create();
-    cleanups.push(() => postgres.stop());
+    cleanups.add('postgres.stop', () => postgres.stop());
     const { env } = serverEnv({
       databaseUrl: postgres.url,
       redisUrl: fileRedis,
       settings: SETTINGS,
     });
     const cluster = await Cluster.start({ size: 1, env: { ...env, LOG_LEVEL: 'info' }, waitReady: false });
-    cleanups.push(() => cluster.stop());
+    cleanups.add('cluster.stop', () => cluster.stop());
 
     await expectWaiting(cluster, /PostgreSQL/);
     await postgres.start();
@@ -100,14 +100,14 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
 
   it('when three instances start together on an empty database, then the demo concert is seeded once', async () => {
     const database = await createScratchDatabase(adminUrl!);
-    cleanups.push(() => database.drop());
+    cleanups.add('database.drop', () => database.drop());
     const { env } = serverEnv({
       databaseUrl: database.url,
       redisUrl: fileRedis,
       settings: SETTINGS,
     });
     const cluster = await Cluster.start({ size: 3, env: { ...env, SEED_DEMO: 'true', LOG_LEVEL: 'info' } });
-    cleanups.push(() => cluster.stop());
+    cleanups.add('cluster.stop', () => cluster.stop());
     expect(cluster.instances.every((i) => i.alive)).toBe(true);
     const seeders = cluster.instances.filter((i) => i.logTail().includes('created the demo concert'));
     expect(seeders).toHaveLength(1);
@@ -131,14 +131,14 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
 
   it('when SIGTERM arrives mid-rush, then every accepted request is answered and later ones get 503', async () => {
     const database = await createScratchDatabase(adminUrl!);
-    cleanups.push(() => database.drop());
+    cleanups.add('database.drop', () => database.drop());
     const { env } = serverEnv({
       databaseUrl: database.url,
       redisUrl: fileRedis,
       settings: SETTINGS,
     });
     const cluster = await Cluster.start({ size: 1, env });
-    cleanups.push(() => cluster.stop());
+    cleanups.add('cluster.stop', () => cluster.stop());
     const instance = cluster.instances[0]!;
 
     // One connection per request (no keep-alive), so "accepted" is exact: a request either

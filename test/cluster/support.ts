@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join as joinPath } from 'node:path';
 import { expect } from 'vitest';
+import type { Cleanup } from '../../harness/cleanup.js';
 import { type Cluster, PROJECT_ROOT } from '../../harness/cluster.js';
 import { ClusterClient, type HttpResponse } from '../../harness/http.js';
 import { checkSale, type InvariantReport } from '../../harness/invariants.js';
@@ -33,25 +34,10 @@ export function requireServers(suite: string): void {
  * with its own settings, so a run sharing one with other runs (a benchmark, another
  * engineer's servers) could see its lines admitted under someone else's TTLs.
  */
-export async function ownRedis(cleanups: Cleanups): Promise<string> {
+export async function ownRedis(cleanups: Cleanup): Promise<string> {
   const redis = await RedisServer.start();
-  cleanups.push(() => redis.stop());
+  cleanups.add('redis.stop', () => redis.stop());
   return redis.url;
-}
-
-/** Whatever a test started, stopped in reverse even when it fails. */
-export class Cleanups {
-  private readonly steps: (() => Promise<unknown> | unknown)[] = [];
-  push(step: () => Promise<unknown> | unknown): void {
-    this.steps.push(step);
-  }
-  readonly run = async (): Promise<void> => {
-    while (this.steps.length > 0) {
-      await Promise.resolve()
-        .then(this.steps.pop()!)
-        .catch((error) => console.warn('[cluster] clean-up failed:', error));
-    }
-  };
 }
 
 export interface ServerSettings {
@@ -113,7 +99,7 @@ export async function saleWithChecks(options: {
   redisUrl: string;
   users: number;
   seats: number;
-  cleanups: Cleanups;
+  cleanups: Cleanup;
   events?: string[];
   admissionSkewMs?: number;
   sale?: Partial<SaleOptions>;
