@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase } from '../../harness/cluster.js';
@@ -237,3 +239,44 @@ describe.skipIf(!serversReady)(
     }, 150_000);
   },
 );
+
+describe.skipIf(!serversReady)('one clock without a PostgreSQL server: Redis TIME is the reference', () => {
+  const cleanups = new Cleanup();
+  let cluster: Cluster;
+  let server: ReturnType<typeof serverEnv>;
+
+  beforeAll(async () => {
+    await buildServer();
+    const redisUrl = await ownRedis(cleanups);
+    const dataDir = mkdtempSync(joinPath(tmpdir(), 'bo-embedded-'));
+    cleanups.add('remove the data directory', () => rmSync(dataDir, { recursive: true, force: true }));
+    server = serverEnv({ databaseUrl: '', redisUrl, settings: SETTINGS });
+    const { DATABASE_URL: _none, ...env } = server.env;
+    // Embedded database, queue in Redis, and this one instance's wall clock a minute fast.
+    cluster = await Cluster.start({
+      size: 1,
+      env: { ...env, DATA_DIR: dataDir, FAKETIME: '+60s', LD_PRELOAD: FAKETIME_LIB },
+    });
+    cleanups.add('cluster.stop', () => cluster.stop());
+  }, 120_000);
+  afterAll(cleanups.runAll, 60_000);
+
+  it('when the only instance runs 60 s fast, then holds and ACTIVE windows still follow the true time', async () => {
+    const client = clientOf(cluster.urls[0]!);
+    cleanups.add('client.close', () => client.close());
+    const { concertId, date } = await createConcert(client, server.adminKey, 5);
+    const buyer = await signUp(client);
+    const joinedAt = Date.now();
+    await join(client, buyer, concertId);
+    const active = await untilActive(client, buyer);
+    const activeUntil = Date.parse(active.activeUntil!);
+    expect(activeUntil).toBeGreaterThanOrEqual(joinedAt + ACTIVE_TTL_MS - TOLERANCE_MS);
+    expect(activeUntil).toBeLessThanOrEqual(Date.now() + ACTIVE_TTL_MS + TOLERANCE_MS);
+    const sent = Date.now();
+    const held = await hold(client, buyer, concertId, date, 1);
+    expect(held.status).toBe(201);
+    const expiresAt = Date.parse(held.body.holdExpiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(sent + HOLD_TTL_MS - TOLERANCE_MS);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + HOLD_TTL_MS + TOLERANCE_MS);
+  });
+});
