@@ -226,18 +226,19 @@ function drainOnShutdown(app: App): (minMs: number, maxMs: number) => Promise<vo
  * retries). Commands are refused until connected (no offline queue), hence the wait.
  */
 async function connectReadyRedis(url: string, log: pino.Logger): Promise<Redis> {
-  // Until ready, the failure is the caller's one log line per attempt; after, every error is logged.
+  // Until ready, the first failure ends this attempt (the caller logs it and retries later);
+  // once ready, every error is logged and the client reconnects by itself.
   let ready = false;
-  let firstError: Error | undefined;
+  let failed: ((error: Error) => void) | undefined;
   const redis = connectRedis(url, (error) => {
     if (ready) log.warn({ err: error }, 'redis error');
-    else firstError ??= error;
+    else failed?.(error);
   });
   try {
     await new Promise<void>((resolve, reject) => {
+      failed = reject;
       redis.once('ready', resolve);
-      redis.once('end', () => reject(new Error(`cannot reach Redis at ${url}`)));
-      setTimeout(() => reject(firstError ?? new Error(`Redis at ${url} not ready in time`)), 2_500).unref();
+      setTimeout(() => reject(new Error(`Redis at ${url} not ready in time`)), 2_500).unref();
     });
   } catch (error) {
     redis.disconnect();

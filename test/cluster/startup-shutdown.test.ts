@@ -3,14 +3,18 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../harness/cleanup.js';
 import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
+import { ClusterClient } from '../../harness/http.js';
 import { PostgresServer, RedisServer } from '../../harness/stores.js';
 import { eventually } from '../../harness/wait.js';
 import { DEMO_CONCERT_ID } from '../../src/concerts/demo-seed.js';
 import {
   adminUrl,
+  expectCleanSale,
   ownRedis,
   requireServers,
+  type ServerEnv,
   type ServerSettings,
+  saleWithChecks,
   serverEnv,
   serversReady,
 } from './support.js';
@@ -66,37 +70,65 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
   }, 120_000);
   afterAll(cleanups.runAll, 60_000);
 
+  /** Once the instance is ready: a small sale through it, then every invariant from the stores. */
+  const smallSale = async (
+    name: string,
+    cluster: Cluster,
+    server: ServerEnv,
+    databaseUrl: string,
+    redisUrl: string,
+  ) => {
+    const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 60 });
+    cleanups.add('client.close', () => client.close());
+    const result = await saleWithChecks({
+      name,
+      cluster,
+      client,
+      server,
+      databaseUrl,
+      redisUrl,
+      users: 60,
+      seats: 10,
+      cleanups,
+    });
+    expectCleanSale(result, 10);
+  };
+
   it('when Redis is unreachable at start, then live but not ready, retrying, and ready once Redis appears', async () => {
     const redis = await RedisServer.reserve();
     cleanups.add('redis.stop', () => redis.stop());
     const database = await createScratchDatabase(adminUrl!);
     cleanups.add('database.drop', () => database.drop());
-    const { env } = serverEnv({ databaseUrl: database.url, redisUrl: redis.url, settings: SETTINGS });
-    const cluster = await Cluster.start({ size: 1, env: { ...env, LOG_LEVEL: 'info' }, waitReady: false });
+    const server = serverEnv({ databaseUrl: database.url, redisUrl: redis.url, settings: SETTINGS });
+    const cluster = await Cluster.start({
+      size: 1,
+      env: { ...server.env, LOG_LEVEL: 'info' },
+      waitReady: false,
+    });
     cleanups.add('cluster.stop', () => cluster.stop());
 
     await expectWaiting(cluster, /Redis/);
     await redis.restart();
     await cluster.instances[0]!.waitReady(20_000);
-    expect((await fetch(`${cluster.urls[0]}/api/v1/concerts`)).status).toBe(200);
-  }, 90_000);
+    await smallSale('late-redis', cluster, server, database.url, redis.url);
+  }, 120_000);
 
   it('when PostgreSQL is unreachable at start, then live but not ready, retrying, and ready once it appears', async () => {
     const postgres = await PostgresServer.create();
     cleanups.add('postgres.stop', () => postgres.stop());
-    const { env } = serverEnv({
-      databaseUrl: postgres.url,
-      redisUrl: fileRedis,
-      settings: SETTINGS,
+    const server = serverEnv({ databaseUrl: postgres.url, redisUrl: fileRedis, settings: SETTINGS });
+    const cluster = await Cluster.start({
+      size: 1,
+      env: { ...server.env, LOG_LEVEL: 'info' },
+      waitReady: false,
     });
-    const cluster = await Cluster.start({ size: 1, env: { ...env, LOG_LEVEL: 'info' }, waitReady: false });
     cleanups.add('cluster.stop', () => cluster.stop());
 
     await expectWaiting(cluster, /PostgreSQL/);
     await postgres.start();
     await cluster.instances[0]!.waitReady(20_000);
-    expect((await fetch(`${cluster.urls[0]}/api/v1/concerts`)).status).toBe(200);
-  }, 90_000);
+    await smallSale('late-postgres', cluster, server, postgres.url, fileRedis);
+  }, 120_000);
 
   it('when three instances start together on an empty database, then the demo concert is seeded once', async () => {
     const database = await createScratchDatabase(adminUrl!);
