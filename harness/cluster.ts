@@ -12,9 +12,10 @@ import { DEFAULT_PREFIX, lineKeys, registryKey } from '../src/queue/redis-queue-
 import { sleep } from './wait.js';
 
 /**
- * Real server processes for cluster tests and benchmarks: build once, start N instances on
- * free loopback ports with a given environment, wait until each is ready, kill one hard, stop
- * them all; plus the throwaway PostgreSQL database and the Redis clean-up they need.
+ * The one way anything here starts real server processes (the cluster suites, the browser
+ * suites, the benchmark): build once, start N instances on free loopback ports with a given
+ * environment, wait until each is ready, kill one hard, stop them all; plus the one
+ * throwaway-database helper (tests, bench) and the Redis clean-up of a run's lines.
  *
  * Children are always reaped: `stop()` terminates them, and a process 'exit' hook SIGKILLs
  * whatever is still running should the caller die first (a crashed or interrupted test run).
