@@ -8,6 +8,7 @@ import {
   forgetConcerts,
   type ScratchDatabase,
 } from '../../harness/cluster.js';
+import { sleep } from '../../harness/wait.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
 import type { components, SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
@@ -86,8 +87,6 @@ if (databaseUrl && redisUrl) {
     },
   });
 }
-
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 // Each step is a few sequential requests (charging: about a hundred); room for a busy machine.
 const timeout = 120_000;
