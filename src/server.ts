@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -9,22 +8,22 @@ import { ConcertsService } from './concerts/concerts.service.js';
 import { seedDemo } from './concerts/demo-seed.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
-import type { App } from './http/types.js';
+import { drainOnShutdown } from './lifecycle/drain.js';
+import { closeServer, listenStandIn } from './lifecycle/stand-in.js';
 import { MemoryQueueStore } from './queue/memory-queue-store.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { connectRedis } from './queue/redis-connection.js';
 import { type Clock, type ClockSample, SharedClock, sampleClock, systemClock } from './shared/clock.js';
-import { AppError, problem } from './shared/errors.js';
 
 /**
  * The only file that listens. Starts the stores, the clock and the app, and shuts all of it
  * down cleanly.
  *
  * Start-up survives stores that are not there yet: the port is taken at once by a stand-in
- * that answers `/health/live` 200 and everything else 503 UNAVAILABLE (so `/health/ready` is
- * 503), while each store is retried with back-off and a log line per attempt. Once all are
- * up, the app takes over the port. Shutdown on SIGTERM/SIGINT: new requests get 503 at once,
- * those already accepted are answered, then the stores are let go.
+ * (lifecycle/stand-in.ts: live, not ready) while each store is retried with back-off and a log
+ * line per attempt; once all are up, the app takes over the port. Shutdown on SIGTERM/SIGINT
+ * (lifecycle/drain.ts): new requests get 503 at once, those already accepted are answered,
+ * then the stores are let go.
  */
 
 /** Longest pause between two attempts to reach a store at start-up. */
@@ -153,72 +152,6 @@ async function main(): Promise<void> {
     if (error instanceof Stopping) return;
     throw error;
   }
-}
-
-/** Takes the port before the stores are up: live, not ready. */
-async function listenStandIn(config: Readonly<Config>): Promise<http.Server> {
-  const notReady = JSON.stringify(
-    problem('UNAVAILABLE', 'The instance is starting: its stores are not reachable yet'),
-  );
-  const server = http.createServer((request, response) => {
-    if (request.url === '/health/live') {
-      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      response.end('{"status":"ok"}');
-      return;
-    }
-    response.writeHead(503, {
-      'content-type': 'application/problem+json; charset=utf-8',
-      'retry-after': '1',
-    });
-    response.end(notReady);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  return server;
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-/**
- * Counts requests in flight; once shutdown begins, refuses new ones with 503 (and closes their
- * connection) while those already accepted finish. Returns the wait: at least `minMs`, and until
- * every accepted request is answered or `maxMs` has passed.
- */
-function drainOnShutdown(app: App): (minMs: number, maxMs: number) => Promise<void> {
-  let draining = false;
-  let inFlight = 0;
-  let idle: (() => void) | undefined;
-  app.addHook('onRequest', async (request, reply) => {
-    if (draining && request.url !== '/health/live') {
-      reply.header('connection', 'close');
-      throw new AppError('UNAVAILABLE', 'The instance is shutting down; try again');
-    }
-    // Event streams stay open until the app closes (it ends them): they are not waited for.
-    if (request.url.includes('/events')) return;
-    inFlight++;
-    reply.raw.once('close', () => {
-      inFlight--;
-      if (inFlight === 0) idle?.();
-    });
-  });
-  return async (minMs, maxMs) => {
-    draining = true;
-    const allAnswered =
-      inFlight === 0
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            idle = resolve;
-          });
-    await Promise.all([delay(minMs), Promise.race([allAnswered, delay(maxMs, undefined, { ref: false })])]);
-  };
 }
 
 /**
