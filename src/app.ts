@@ -68,7 +68,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // A log line per request would cost more than the queue poll it records; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
-    // Shutdown answers with the problem+json 503 of server.ts's drain hook, not Fastify's own.
+    // Shutdown answers with the problem+json 503 of lifecycle/drain.ts, not Fastify's own.
     return503OnClosing: false,
     trustProxy: config.trustProxy,
     ajv: {
