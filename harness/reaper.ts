@@ -4,8 +4,8 @@ import { rmSync } from 'node:fs';
 /**
  * What a run must not leave behind if it dies first: child processes (servers, stores) and
  * scratch directories. Reaped synchronously when this process exits, and on SIGINT, SIGTERM or
- * SIGHUP too (which end a process without an 'exit' event): then the signal is raised again,
- * so the process ends as it would have.
+ * SIGHUP too (which end a process without an 'exit' event), after which the process ends as it
+ * would have without this module.
  */
 
 const children = new Set<ChildProcess>();
@@ -24,10 +24,17 @@ function install(): void {
   installed = true;
   process.once('exit', reap);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    // First in line, so it sees whether anyone else handles the signal (the benchmark cleans
+    // up on SIGINT): only when nobody does would the signal have ended the process, and then
+    // it is raised again without this listener.
+    const onSignal = () => {
+      const othersHandleIt = process.listenerCount(signal) > 1;
       reap();
+      if (othersHandleIt) return;
+      process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
-    });
+    };
+    process.prependListener(signal, onSignal);
   }
 }
 
