@@ -8,7 +8,7 @@ import {
   forgetConcerts,
   type ScratchDatabase,
 } from '../../harness/cluster.js';
-import { sleep } from '../../harness/wait.js';
+import { eventually, sleep } from '../../harness/wait.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
 import type { components, SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
@@ -184,12 +184,12 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
   async function activeToken(user: User): Promise<string> {
     const joined = await call('post', '/api/v1/queue/tokens', { as: user, body: { concertId } });
     expect([200, 201]).toContain(joined.status);
-    for (let i = 0; i < 100; i++) {
-      const status = await call('get', '/api/v1/queue/status', { queueToken: joined.body.token });
-      if (status.body.status === 'ACTIVE') return joined.body.token;
-      await sleep(100);
-    }
-    throw new Error('not admitted within 10 s');
+    const token = joined.body.token;
+    return eventually(
+      async () =>
+        (await call('get', '/api/v1/queue/status', { queueToken: token })).body.status === 'ACTIVE' && token,
+      { timeoutMs: 30_000, what: 'admission' },
+    );
   }
 
   const hold = (user: User, queueToken: string, seatNumber: number, extra: object = {}) =>
