@@ -76,10 +76,10 @@ export class IdempotencyPurge {
     const [row] = rowsOf<{ n: number }>(
       await this.db.execute(sql`
         WITH gone AS (
-          DELETE FROM ${idempotencyKeys} k
-          USING (SELECT user_id, key FROM ${idempotencyKeys}
-                 WHERE created_at < ${new Date(before)} ORDER BY created_at LIMIT ${this.settings.batch}) old
-          WHERE k.user_id = old.user_id AND k.key = old.key
+          -- The oldest keys by the created_at index, deleted by row address: no plan can scan the table.
+          DELETE FROM ${idempotencyKeys} WHERE ctid = ANY(ARRAY(
+            SELECT ctid FROM ${idempotencyKeys}
+            WHERE created_at < ${new Date(before)} ORDER BY created_at LIMIT ${this.settings.batch}))
           RETURNING 1)
         SELECT count(*)::int AS n FROM gone`),
     );
