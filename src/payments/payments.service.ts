@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { rowsOf } from '../db/client.js';
 import { payments } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import type { WriteAnswer } from '../shared/idempotency.js';
@@ -24,7 +23,26 @@ export interface PaymentAnswer extends WriteAnswer {
 
 /** Payments as the database keeps them: pay_reservation (pay-reservation.sql) and the list. */
 export class PaymentsService {
-  constructor(private readonly db: Db) {}
+  /** Prepared once per connection, as the pgbench ceiling runs it: no parse or plan per payment. */
+  private readonly payReservation;
+
+  constructor(private readonly db: Db) {
+    const p = sql.placeholder;
+    this.payReservation = db
+      .select({
+        refusal: sql<string | null>`out_refusal`,
+        status: sql<number | null>`out_status`,
+        body: sql<unknown>`out_body`,
+        held: sql<number | null>`out_held`,
+        replayed: sql<boolean>`out_replayed`,
+      })
+      .from(
+        sql`pay_reservation(${p('user')}::uuid, ${p('concert')}::uuid, ${p('reservation')}::uuid,
+          ${p('payment')}::uuid, ${p('transaction')}::uuid, ${p('at')}::timestamptz, ${p('key')}::text,
+          ${p('fingerprint')}::text)`,
+      )
+      .prepare('pay_reservation');
+  }
 
   /** One call of pay_reservation: one round trip, every rule and race decided in the database. */
   async pay(
@@ -35,14 +53,16 @@ export class PaymentsService {
     key: string | undefined,
     fingerprint: string,
   ): Promise<PaymentAnswer> {
-    const [answer] = rowsOf<PaymentAnswer>(
-      await this.db.execute(sql`
-        SELECT out_refusal AS refusal, out_status AS status, out_body AS body, out_held AS held,
-               out_replayed AS replayed
-        FROM pay_reservation(${userId}::uuid, ${concertId}::uuid, ${reservationId}::uuid,
-          ${randomUUID()}::uuid, ${randomUUID()}::uuid, ${new Date(now)}::timestamptz, ${key ?? null}::text,
-          ${fingerprint}::text)`),
-    );
+    const [answer] = await this.payReservation.execute({
+      user: userId,
+      concert: concertId,
+      reservation: reservationId,
+      payment: randomUUID(),
+      transaction: randomUUID(),
+      at: new Date(now),
+      key: key ?? null,
+      fingerprint,
+    });
     return answer!;
   }
 

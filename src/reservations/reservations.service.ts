@@ -38,7 +38,24 @@ export class ReservationsService {
     private readonly concerts: ConcertsService,
     private readonly settings: ReservationSettings,
     private readonly seatChanges: SeatChanges,
-  ) {}
+  ) {
+    // Prepared once per connection, as the pgbench ceiling runs it: no parse or plan per hold.
+    const p = sql.placeholder;
+    this.holdSeat = db
+      .select({
+        refusal: sql<'SEAT_UNAVAILABLE' | 'HOLD_LIMIT_REACHED' | null>`out_refusal`,
+        held: sql<number>`out_held`,
+        price: sql<number>`out_price`,
+      })
+      .from(
+        sql`hold_seat(${p('user')}::uuid, ${p('concert')}::uuid, ${p('show')}::uuid, ${p('date')}::date,
+          ${p('seat')}::integer, ${p('reservation')}::uuid, ${p('at')}::timestamptz, ${p('expires')}::timestamptz,
+          ${p('max')}::integer)`,
+      )
+      .prepare('hold_seat');
+  }
+
+  private readonly holdSeat;
 
   /**
    * Holds a seat: one call of hold_seat (hold-seat.sql), one round trip. The database decides
@@ -52,17 +69,17 @@ export class ReservationsService {
     const at = new Date(now);
     const expiresAt = holdExpiry(now, this.settings.holdTtlMs);
     const id = randomUUID();
-    const [row] = rowsOf<{
-      refusal: 'SEAT_UNAVAILABLE' | 'HOLD_LIMIT_REACHED' | null;
-      held: number;
-      price: number;
-    }>(
-      await this.db.execute(sql`
-        SELECT out_refusal AS refusal, out_held AS held, out_price AS price FROM hold_seat(
-          ${userId}::uuid, ${request.concertId}::uuid, ${show.id}::uuid, ${show.date}::date,
-          ${request.seatNumber}::integer, ${id}::uuid, ${at}::timestamptz, ${expiresAt}::timestamptz,
-          ${this.settings.maxHoldsPerUser}::integer)`),
-    );
+    const [row] = await this.holdSeat.execute({
+      user: userId,
+      concert: request.concertId,
+      show: show.id,
+      date: show.date,
+      seat: request.seatNumber,
+      reservation: id,
+      at,
+      expires: expiresAt,
+      max: this.settings.maxHoldsPerUser,
+    });
     if (row!.refusal === 'HOLD_LIMIT_REACHED') {
       throw new AppError(
         'HOLD_LIMIT_REACHED',
