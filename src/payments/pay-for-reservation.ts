@@ -24,8 +24,8 @@ export interface PaymentRequest {
 }
 
 /** Giving the queue slot back after a payment is retried this often, this far apart (doubling). */
-export const SLOT_RELEASE_RETRIES = 5;
-export const SLOT_RELEASE_FIRST_RETRY_MS = 200;
+const SLOT_RELEASE_RETRIES = 5;
+const SLOT_RELEASE_FIRST_RETRY_MS = 200;
 
 /**
  * Paying for a held seat (POST /api/v1/payments), start to end:

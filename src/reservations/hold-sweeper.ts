@@ -11,7 +11,7 @@ export interface HoldSweeperSettings {
   maxBatches: number;
 }
 
-export const HOLD_SWEEPER_DEFAULTS: HoldSweeperSettings = { periodMs: 1000, batch: 1000, maxBatches: 10 };
+const HOLD_SWEEPER_DEFAULTS: HoldSweeperSettings = { periodMs: 1000, batch: 1000, maxBatches: 10 };
 
 /**
  * Rewrites lapsed holds as EXPIRED so history reads right. Correctness never waits for it (a

@@ -18,7 +18,7 @@ export interface IdempotencyPurgeSettings {
   maxBatches: number;
 }
 
-export const IDEMPOTENCY_PURGE_DEFAULTS: IdempotencyPurgeSettings = {
+const IDEMPOTENCY_PURGE_DEFAULTS: IdempotencyPurgeSettings = {
   periodMs: 60_000,
   everyMs: 60 * 60 * 1000,
   batch: 5000,

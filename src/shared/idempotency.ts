@@ -62,7 +62,7 @@ export async function outcomeOf(
  * write function gave its claim back when it refused, so another request with the key may have
  * answered since: then that answer stands, for this request too.
  */
-export async function recordRefusal(
+async function recordRefusal(
   db: Db,
   scope: IdempotencyScope,
   now: number,
