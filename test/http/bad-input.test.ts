@@ -1,18 +1,9 @@
 import { describe, expect, test } from 'vitest';
+import { eventually } from '../../harness/wait.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 import { type Response, useService } from '../helpers/context.js';
 
 announceSkips('bad input');
-
-/** Retries until the check passes or time runs out (background work runs on real timers). */
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 function expectProblem(res: Response, status: number, code: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
@@ -211,7 +202,7 @@ describe.each(backends)('idempotent writes on $name', (backend) => {
     // The release is retried in the background: the slot comes back without any request.
     const status = async () =>
       (await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status;
-    expect(await eventually(async () => (await status()) === 'EXPIRED')).toBe(true);
+    await eventually(async () => (await status()) === 'EXPIRED', { what: 'the slot given back' });
 
     const retry = await s.pay(buyer, held.body.reservationId, 'pay-once');
     expect(retry.status).toBe(201);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually } from '../../harness/wait.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
@@ -168,16 +169,9 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('after a payment comm
     expect((await call('GET', '/api/v1/payments', auth)).body).toHaveLength(1);
 
     await redisProxy.restore();
-    const until = Date.now() + 10_000;
-    let active = 1;
-    while (Date.now() < until && active !== 0) {
-      await new Promise((r) => setTimeout(r, 100));
-      active = await store.counts(concert.concertId, Date.now()).then(
-        (c) => c.active,
-        () => 1,
-      );
-    }
-    expect(active).toBe(0);
+    await eventually(async () => (await store.counts(concert.concertId, Date.now())).active === 0, {
+      what: 'the slot given back once Redis is back',
+    });
     expect((await call('GET', '/api/v1/queue/status', { 'queue-token': token })).body.status).toBe('EXPIRED');
     // A retry with the key still gets the first answer, once.
     const retry = await call(
