@@ -11,6 +11,7 @@ import { adminRoutes } from './admin/admin.routes.js';
 import { Signer } from './auth/signer.js';
 import { concertsRoutes } from './concerts/concerts.routes.js';
 import { ConcertsService } from './concerts/concerts.service.js';
+import { noSeatChanges, type SeatChanges } from './concerts/seat-changes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -18,6 +19,7 @@ import type { App, RouteDeps } from './http/types.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { saleSnapshot } from './ops/sale-snapshot.js';
+import { PayForReservation } from './payments/pay-for-reservation.js';
 import { paymentsRoutes } from './payments/payments.routes.js';
 import { PaymentsService } from './payments/payments.service.js';
 import { AdmissionTicker } from './queue/admission-ticker.js';
@@ -25,11 +27,12 @@ import { queueRoutes } from './queue/queue.routes.js';
 import { QueueService } from './queue/queue.service.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { QueueTokens } from './queue/queue-token.js';
+import { HoldSweeper } from './reservations/hold-sweeper.js';
 import { reservationsRoutes } from './reservations/reservations.routes.js';
 import { ReservationsService } from './reservations/reservations.service.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { AppError } from './shared/errors.js';
-import { purgeIdempotencyKeys } from './shared/idempotency.js';
+import { IdempotencyPurge } from './shared/idempotency-purge.js';
 import { AccessTokens } from './users/access-token.js';
 import { usersRoutes } from './users/users.routes.js';
 import { UsersService } from './users/users.service.js';
@@ -50,10 +53,6 @@ export interface AppOptions {
   /** Built web app to serve at `/`; defaults to web/dist when it exists. */
   webRoot?: string | null;
 }
-
-/** How often lapsed holds are rewritten as EXPIRED (history only; never needed for correctness). */
-export const SWEEP_PERIOD_MS = 1000;
-const IDEMPOTENCY_PURGE_PERIOD_MS = 60 * 60 * 1000;
 
 const defaultWebRoot = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
@@ -90,15 +89,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const concerts = new ConcertsService(db);
   const users = new UsersService(db, accessTokens);
   const wallet = new WalletService(db);
-  const reservations = new ReservationsService(db, concerts, {
-    holdTtlMs: config.holdTtlMs,
-    maxHoldsPerUser: config.maxHoldsPerUser,
-  });
-  const payments = new PaymentsService(db, reservations, wallet);
+  const seatChanges: SeatChanges = noSeatChanges;
+  const reservations = new ReservationsService(
+    db,
+    concerts,
+    { holdTtlMs: config.holdTtlMs, maxHoldsPerUser: config.maxHoldsPerUser },
+    seatChanges,
+  );
+  const payments = new PaymentsService(db);
   const queue = new QueueService(store, new QueueTokens(signer), concerts, clock, timings);
 
   const admittedHere = new Map<string, number>();
   const metrics = new Metrics({ snapshot: () => saleSnapshot(store, concerts, clock.now()) });
+  const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
+  app.addHook('onClose', async () => payForReservation.close());
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
 
   if (config.rateLimitPerMinute > 0) {
@@ -150,6 +154,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reservations,
     wallet,
     payments,
+    payForReservation,
     adminKey: config.adminKey,
     admittedBy: (id) => admittedHere.get(id) ?? 0,
   };
@@ -184,27 +189,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
       admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
       metrics.admitted.inc({ concert_id: concertId }, count);
     });
-    let lastPurge = 0;
-    const sweep = async () => {
-      try {
-        await reservations.sweepLapsed(clock.now());
-        if (clock.now() - lastPurge > IDEMPOTENCY_PURGE_PERIOD_MS) {
-          lastPurge = clock.now();
-          await purgeIdempotencyKeys(db, clock.now());
-        }
-      } catch (error) {
-        app.log.warn({ err: error }, 'hold sweep failed; retrying on the next period');
-      }
-    };
-    let sweeper: NodeJS.Timeout | undefined;
+    const sweeper = new HoldSweeper(reservations, clock, app.log);
+    const purge = new IdempotencyPurge(db, clock, app.log);
     app.addHook('onReady', async () => {
       ticker.start();
-      sweeper = setInterval(() => void sweep(), SWEEP_PERIOD_MS);
-      sweeper.unref();
+      sweeper.start();
+      purge.start();
     });
     app.addHook('onClose', async () => {
       ticker.stop();
-      clearInterval(sweeper);
+      await Promise.all([sweeper.stop(), purge.stop()]);
     });
   }
 

@@ -153,6 +153,8 @@ export class ConcertsService {
           .values(Array.from({ length: count }, (_, i) => ({ showId, seatNumber: i + 1, price: d.price })));
       }
     });
+    // A sale opens right after: plans must not wait for autovacuum to learn these rows exist.
+    await this.db.execute(sql`ANALYZE shows, seats`);
     return { concertId, title: input.title, venue: input.venue, dates: dates.map((d) => d.date) };
   }
 

@@ -9,6 +9,7 @@ import type {
 import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { Database } from '../db/client.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { PayForReservation } from '../payments/pay-for-reservation.js';
 import type { PaymentsService } from '../payments/payments.service.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { QueueStore } from '../queue/queue-store.js';
@@ -40,6 +41,7 @@ export interface RouteDeps {
   reservations: ReservationsService;
   wallet: WalletService;
   payments: PaymentsService;
+  payForReservation: PayForReservation;
   adminKey: string | undefined;
   /** Admissions this instance made per concert since it started (operator console). */
   admittedBy: (concertId: string) => number;

@@ -31,7 +31,7 @@ export interface AdmissionSample {
 export type TicketView =
   | { state: 'WAITING'; position: number; admissions: AdmissionSample; settings: QueueSettings }
   | { state: 'ACTIVE'; activeUntil: number }
-  | { state: 'EXPIRED' };
+  | { state: 'EXPIRED'; lost?: true };
 
 export interface JoinResult {
   ticket: number;

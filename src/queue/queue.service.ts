@@ -75,7 +75,8 @@ export class QueueService {
     token: string | undefined,
     userId: string,
     concertId: string | undefined,
-  ): Promise<QueueTokenClaims> {
+    options: { acceptLost?: boolean } = {},
+  ): Promise<QueueTokenClaims & { lost?: true }> {
     const claims = this.verify(token);
     if (claims.userId !== userId)
       throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token belongs to another user');
@@ -84,6 +85,8 @@ export class QueueService {
     }
     const view = await this.read(claims);
     if (view.state === 'EXPIRED') {
+      // A ticket lost with the store's data, for a caller that checks what it may do by other means.
+      if (view.lost && options.acceptLost) return { ...claims, lost: true };
       throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
     }
     if (view.state === 'WAITING') {

@@ -40,6 +40,7 @@ export class TestContext {
     readonly clock: ManualClock,
     readonly store: QueueStore,
     readonly config: Readonly<Config>,
+    readonly database: Database,
   ) {}
 
   async call<T = any>(method: string, url: string, options: CallOptions = {}): Promise<Response<T>> {
@@ -180,7 +181,7 @@ export function useService(backend: Backend, options: ServiceOptions = {}): () =
       webRoot: null,
     });
     await app.ready();
-    context = new TestContext(app, clock, store, config);
+    context = new TestContext(app, clock, store, config, database);
   });
   afterEach(async () => {
     await context?.app.close();
