@@ -148,7 +148,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     rateLimitPerMinute,
     // Off by default only where the whole limiter is off (tests, the bench's load generator).
-    signupsPerMinute: integer(env, 'SIGNUP_LIMIT_PER_MINUTE', rateLimitPerMinute === 0 ? 0 : 30, 0, 1_000_000),
+    signupsPerMinute: integer(
+      env,
+      'SIGNUP_LIMIT_PER_MINUTE',
+      rateLimitPerMinute === 0 ? 0 : 30,
+      0,
+      1_000_000,
+    ),
     adminKeyFailuresPerHour: integer(env, 'ADMIN_KEY_FAILURES_PER_HOUR', 20, 1, 1_000_000),
     metricsKey,
     eventStreamsMax: integer(env, 'EVENT_STREAMS_MAX', 10_000, 0, 1_000_000),

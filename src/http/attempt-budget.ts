@@ -62,7 +62,10 @@ export class RedisAttemptBudget implements AttemptBudget {
   ) {}
 
   async take(key: string) {
-    const [count, ttl] = (await this.redis.eval(TAKE, 1, this.prefix + key, this.windowMs)) as [number, number];
+    const [count, ttl] = (await this.redis.eval(TAKE, 1, this.prefix + key, this.windowMs)) as [
+      number,
+      number,
+    ];
     if (count <= this.max) return { allowed: true as const };
     return { allowed: false as const, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
   }

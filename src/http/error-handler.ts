@@ -135,7 +135,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
   app.setErrorHandler((error, request, reply) => {
     const body = toProblem(error as FastifyError, request);
-    if (typeof body.retryAfterSeconds === 'number') reply.header('retry-after', String(body.retryAfterSeconds));
+    if (typeof body.retryAfterSeconds === 'number')
+      reply.header('retry-after', String(body.retryAfterSeconds));
     if (body.code === 'RATE_LIMITED' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     return sendProblem(reply, body);
   });

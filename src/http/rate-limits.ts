@@ -51,7 +51,11 @@ export function addressKey(ip: string): string {
  * names anyone (tokens are cached once verified, so a hot client costs no HMAC): a header
  * that fails verification falls back to the address and never opens a bucket of its own.
  */
-export function clientKey(request: FastifyRequest, accessTokens: AccessTokens, queueTokens: QueueTokens): string {
+export function clientKey(
+  request: FastifyRequest,
+  accessTokens: AccessTokens,
+  queueTokens: QueueTokens,
+): string {
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
     const userId = accessTokens.verify(authorization.slice(7).trim());
@@ -73,7 +77,10 @@ export function clientKey(request: FastifyRequest, accessTokens: AccessTokens, q
  * Where a store behind the limiter fails, requests go through: the limiter protects the
  * service, it must not take it down with Redis.
  */
-export async function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): Promise<AttemptBudget> {
+export async function registerRateLimits(
+  app: FastifyInstance,
+  options: RateLimitOptions,
+): Promise<AttemptBudget> {
   const { config, accessTokens, queueTokens, redis, prefix } = options;
   if (config.rateLimitPerMinute > 0 || config.signupsPerMinute > 0) {
     // Registered before the plugin, so the plugin sees the budget when it sees the route.

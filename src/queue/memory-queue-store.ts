@@ -154,7 +154,8 @@ export class MemoryQueueStore implements QueueStore {
     touch: boolean,
   ): Promise<TicketView[]> {
     const views: TicketView[] = [];
-    for (const { ticket, owner } of tickets) views.push(await this.view(concertId, ticket, now, touch, owner));
+    for (const { ticket, owner } of tickets)
+      views.push(await this.view(concertId, ticket, now, touch, owner));
     return views;
   }
 

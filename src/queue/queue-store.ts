@@ -78,7 +78,12 @@ export interface QueueStore {
    * their line this way once per period). Each ticket is judged exactly as `view` would;
    * the views come back in the order of `tickets`.
    */
-  viewMany(concertId: string, tickets: readonly TicketRef[], now: number, touch: boolean): Promise<TicketView[]>;
+  viewMany(
+    concertId: string,
+    tickets: readonly TicketRef[],
+    now: number,
+    touch: boolean,
+  ): Promise<TicketView[]>;
 
   /**
    * The ticket leaves the line or gives back its active slot; it is EXPIRED from now on.

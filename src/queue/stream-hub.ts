@@ -42,7 +42,10 @@ export class EventStream {
 
   /** Starts delivering: sends `first` and, while WAITING, joins the hub's reads. */
   start(sink: StreamSink, first: QueueStatus): void {
-    if (this.closed) return sink.end();
+    if (this.closed) {
+      sink.end();
+      return;
+    }
     this.sink = sink;
     this.deliver(first, this.hub.now());
     if (!this.closed) this.hub.subscribe(this);
@@ -115,9 +118,13 @@ export class StreamHub {
       );
     }
     if (this.open >= this.maxStreams) {
-      throw new AppError('UNAVAILABLE', 'This instance serves no more event streams; poll /api/v1/queue/status', {
-        retryAfterSeconds: STREAMS_FULL_RETRY_AFTER_S,
-      });
+      throw new AppError(
+        'UNAVAILABLE',
+        'This instance serves no more event streams; poll /api/v1/queue/status',
+        {
+          retryAfterSeconds: STREAMS_FULL_RETRY_AFTER_S,
+        },
+      );
     }
     this.perToken.set(token, ofToken + 1);
     this.open++;

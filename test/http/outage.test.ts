@@ -32,7 +32,11 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store
     redisUrl.port = String(redisProxy.port);
     const redis = await readyRedis(redisUrl.toString());
     disconnect = () => redis.disconnect();
-    const config = loadConfig({ DATA_DIR: 'memory', RATE_LIMIT_PER_MINUTE: '0', ADMIN_KEY: 'outage-admin-key-0123' });
+    const config = loadConfig({
+      DATA_DIR: 'memory',
+      RATE_LIMIT_PER_MINUTE: '0',
+      ADMIN_KEY: 'outage-admin-key-0123',
+    });
     store = new RedisQueueStore(
       redis,
       { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
