@@ -134,7 +134,12 @@ describe.each(backends)('canonical input on $name', (backend) => {
   test('when the framework refuses a request (404, 405, 413, 414, 415, bad JSON), then it is problem+json with a stable code', async () => {
     const s = service();
     const user = await s.newUser();
-    const inject = async (options: Parameters<typeof s.app.inject>[0]) => {
+    const inject = async (options: {
+      method: 'GET' | 'POST' | 'PUT';
+      url: string;
+      headers?: Record<string, string>;
+      payload?: string;
+    }) => {
       const res = await s.app.inject(options);
       return { status: res.statusCode, headers: res.headers, body: res.body };
     };

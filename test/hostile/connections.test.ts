@@ -26,7 +26,12 @@ function parseResponse(raw: string) {
     const i = line.indexOf(':');
     headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
   }
-  return { status: Number(statusLine.split(' ')[1]), headers, body: body ? JSON.parse(body) : null, text: body };
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    body: body ? JSON.parse(body) : null,
+    text: body,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
