@@ -10,6 +10,11 @@ export const STREAMS_PER_TOKEN = 3;
 /** How often the hub reads its streams' tickets, and the longest silence a stream allows. */
 export const EVENTS_POLL_MS = 1000;
 export const EVENTS_HEARTBEAT_MS = 15_000;
+/**
+ * A stream silent this long gets its status again: read once a period, with some jitter, it
+ * is never silent for more than EVENTS_HEARTBEAT_MS.
+ */
+const HEARTBEAT_DUE_MS = EVENTS_HEARTBEAT_MS - 2 * EVENTS_POLL_MS;
 /** Most tickets read in one store call, so that no single call holds Redis for long. */
 export const VIEW_BATCH = 500;
 /** Seconds a client refused for capacity is told to wait (it polls meanwhile). */
@@ -55,7 +60,7 @@ export class EventStream {
   deliver(status: QueueStatus, now: number): void {
     if (this.closed || !this.sink) return;
     const json = JSON.stringify(status);
-    if (json !== this.lastJson || now - this.lastSentAt >= EVENTS_HEARTBEAT_MS) {
+    if (json !== this.lastJson || now - this.lastSentAt >= HEARTBEAT_DUE_MS) {
       this.lastJson = json;
       this.lastSentAt = now;
       this.sink.write(json);
