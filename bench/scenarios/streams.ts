@@ -27,6 +27,12 @@ interface Stream {
   failed: string | null;
 }
 
+function tally(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -76,8 +82,10 @@ function openStream(url: URL, token: string, onFirst: () => void): Stream {
     for (let i = text.indexOf('data: '); i >= 0; i = text.indexOf('data: ', i + 6)) {
       const end = text.indexOf('\n', i);
       if (end < 0) break;
-      if (stream.events === 0) onFirst();
-      else stream.maxGapMs = Math.max(stream.maxGapMs, now - stream.lastEventAt);
+      if (stream.events === 0) {
+        if (!text.slice(i, end).includes('"status":"WAITING"')) stream.failed = 'first event not WAITING';
+        onFirst();
+      } else stream.maxGapMs = Math.max(stream.maxGapMs, now - stream.lastEventAt);
       stream.events++;
       stream.lastEventAt = now;
       if (text.slice(i, end).includes('"status":"ACTIVE"')) stream.activeAt = now;
@@ -86,6 +94,9 @@ function openStream(url: URL, token: string, onFirst: () => void): Stream {
   });
   stream.socket.on('error', (error) => {
     stream.failed ??= error.message;
+  });
+  stream.socket.on('close', () => {
+    if (stream.activeAt === null) stream.failed ??= 'closed before ACTIVE';
   });
   return stream;
 }
@@ -104,13 +115,17 @@ export const streams: Scenario = async (ctx) => {
   ctx.cluster.trackConcert(concert.concertId);
   await ctx.api.setQueue(concert.concertId, { paused: true });
   const users: BenchUser[] = signedUsers(ctx.authSecret, count);
-  ctx.progress(`streams: ${count} users join`);
-  await ctx.api.join(users, concert.concertId, 64);
-
-  ctx.progress(`streams: opening ${count} event streams on ${instance.url}`);
+  // The embedded database lives in the server process (PGlite, a few hundred MB of its own):
+  // there the budget applies to what the streams add.
+  const baselineRss = rssMb(instance.pid);
+  const rssBudgetFrom = ctx.cluster.databaseUrl ? 0 : baselineRss;
+  ctx.progress(`streams: ${count} users join and open their event streams on ${instance.url}`);
   const open: Stream[] = [];
   for (let i = 0; i < users.length; i += OPENING) {
+    // A batch joins, then opens its streams at once: a waiter must be seen within the idle
+    // timeout, and joining 10,000 on a busy machine can take longer than that.
     const batch = users.slice(i, i + OPENING);
+    await ctx.api.join(batch, concert.concertId, 64);
     await new Promise<void>((resolve) => {
       let pending = batch.length;
       const done = () => {
@@ -165,16 +180,20 @@ export const streams: Scenario = async (ctx) => {
   for (const s of open) s.socket.destroy();
 
   const checks: Check[] = [
-    { name: 'every stream opened', ok: refused.length === 0, detail: `${refused.length} refused` },
+    {
+      name: 'every stream opened and WAITING',
+      ok: refused.length === 0,
+      detail: `${refused.length} not: ${JSON.stringify(tally(refused.map((s) => s.failed ?? '')))}`,
+    },
     {
       name: `server under ${CPU_LIMIT_CORES * 100}% of a core while waiting`,
       ok: cpuCores < CPU_LIMIT_CORES,
       detail: `${(cpuCores * 100).toFixed(1)}%`,
     },
     {
-      name: `server RSS under ${RSS_LIMIT_MB} MB`,
-      ok: peakRss < RSS_LIMIT_MB,
-      detail: `${peakRss.toFixed(0)} MB`,
+      name: `server RSS under ${RSS_LIMIT_MB} MB${rssBudgetFrom ? ' above the embedded database' : ''}`,
+      ok: peakRss - rssBudgetFrom < RSS_LIMIT_MB,
+      detail: `${peakRss.toFixed(0)} MB (${baselineRss.toFixed(0)} MB before the streams)`,
     },
     {
       name: `every stream ACTIVE within ${ACTIVE_WITHIN_MS / 1000} s of admission`,
@@ -209,6 +228,7 @@ export const streams: Scenario = async (ctx) => {
       waitSeconds,
       serverCpuPercentOfCore: Number((cpuCores * 100).toFixed(1)),
       serverRssMb: Math.round(peakRss),
+      serverRssBeforeMb: Math.round(baselineRss),
       longestSilenceMs: maxGapMs,
       activeLatencyFromOpeningMs: fromOpening,
       lineEmptiedAfterMs: allAdmittedAt - openedAt,
