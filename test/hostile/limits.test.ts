@@ -34,6 +34,14 @@ describe.each(backends)('abuse limits on $name', (backend) => {
       expect(Number(stream.headers['retry-after'])).toBeGreaterThan(0);
     });
 
+    test('when /metrics is scraped in a loop, then it is limited like any request; health probes never are', async () => {
+      const s = service();
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await s.call('GET', '/metrics')).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      for (let i = 0; i < 20; i++) expect((await s.call('GET', '/health/ready')).status).toBe(200);
+    });
+
     test('when a user sends a verified token, then the budget is that user’s, whatever the header spelling or credential', async () => {
       const s = service();
       const { concertId } = await s.newConcert();
