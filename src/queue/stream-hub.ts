@@ -92,7 +92,9 @@ export class StreamHub {
   private readonly lines = new Map<string, Map<string, Set<EventStream>>>();
   private readonly perToken = new Map<string, number>();
   private readonly failures = new Map<string, number>();
-  private open = 0;
+  /** Every stream holding a slot, read by the hub or not yet (its first read in flight). */
+  private readonly reserved = new Set<EventStream>();
+  private closing = false;
   private timer: NodeJS.Timeout | undefined;
   private reading = false;
 
@@ -110,7 +112,7 @@ export class StreamHub {
 
   /** Streams open on this instance. */
   get size(): number {
-    return this.open;
+    return this.reserved.size;
   }
 
   /** Takes a slot for a stream of this (verified) token, or refuses it. Synchronous on purpose. */
@@ -122,7 +124,7 @@ export class StreamHub {
         `At most ${STREAMS_PER_TOKEN} event streams per queue token; close one or poll /api/v1/queue/status`,
       );
     }
-    if (this.open >= this.maxStreams) {
+    if (this.closing || this.reserved.size >= this.maxStreams) {
       throw new AppError(
         'UNAVAILABLE',
         'This instance serves no more event streams; poll /api/v1/queue/status',
@@ -132,8 +134,9 @@ export class StreamHub {
       );
     }
     this.perToken.set(token, ofToken + 1);
-    this.open++;
-    return new EventStream(token, claims, this);
+    const stream = new EventStream(token, claims, this);
+    this.reserved.add(stream);
+    return stream;
   }
 
   subscribe(stream: EventStream): void {
@@ -158,7 +161,7 @@ export class StreamHub {
     const left = (this.perToken.get(stream.token) ?? 1) - 1;
     if (left > 0) this.perToken.set(stream.token, left);
     else this.perToken.delete(stream.token);
-    this.open--;
+    this.reserved.delete(stream);
     const line = this.lines.get(stream.claims.concertId);
     const streams = line?.get(stream.token);
     if (!line || !streams) return;
@@ -175,10 +178,10 @@ export class StreamHub {
     }
   }
 
-  /** Ends every stream (shutdown): clients reconnect to another instance. */
+  /** Ends every stream and refuses new ones (shutdown): clients reconnect to another instance. */
   closeAll(): void {
-    for (const line of [...this.lines.values()])
-      for (const streams of [...line.values()]) for (const stream of [...streams]) stream.close();
+    this.closing = true;
+    for (const stream of [...this.reserved]) stream.close();
   }
 
   /** One period: every line read in batches, all lines at once. A slow period skips the next. */
