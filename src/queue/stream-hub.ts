@@ -68,6 +68,13 @@ export class EventStream {
     if (status.status !== 'WAITING') this.close();
   }
 
+  /** Sends the last status again when a heartbeat is due, however slow the store is. */
+  heartbeat(now: number): void {
+    if (this.closed || !this.sink || now - this.lastSentAt < HEARTBEAT_DUE_MS) return;
+    this.lastSentAt = now;
+    this.sink.write(this.lastJson);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -153,7 +160,7 @@ export class StreamHub {
       line.set(stream.token, streams);
     }
     streams.add(stream);
-    this.timer ??= setInterval(() => void this.readAll(), EVENTS_POLL_MS).unref();
+    this.timer ??= setInterval(() => this.tick(), EVENTS_POLL_MS).unref();
   }
 
   /** Called once per stream by `EventStream.close`. */
@@ -184,7 +191,17 @@ export class StreamHub {
     for (const stream of [...this.reserved]) stream.close();
   }
 
-  /** One period: every line read in batches, all lines at once. A slow period skips the next. */
+  /**
+   * One period. Heartbeats do not wait on the store: a read slowed by a busy Redis delays
+   * changes, never the proof of life a client (or a proxy) waits for.
+   */
+  private tick(): void {
+    const now = this.clock.now();
+    for (const stream of this.reserved) stream.heartbeat(now);
+    void this.readAll();
+  }
+
+  /** Every line read in batches, all lines at once. A read still running skips the next. */
   private async readAll(): Promise<void> {
     if (this.reading) return;
     this.reading = true;

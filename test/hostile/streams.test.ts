@@ -192,6 +192,37 @@ describe.each(backends)('event streams on $name', (backend) => {
     });
   });
 
+  describe('a slow store', () => {
+    const service = useService(backend, { env: { QUEUE_IDLE_TIMEOUT_SECONDS: '60' } });
+
+    test('when the batched read hangs, then heartbeats still reach every stream on time', async () => {
+      const s = service();
+      const { concertId } = await s.newConcert();
+      await s.store.updateSettings(concertId, { paused: true });
+      const port = await listen(s);
+      const streams = [];
+      for (let i = 0; i < 3; i++) streams.push(await openStream(port, await waitingToken(s, concertId)));
+      await until(() => streams.every((st) => st.events.length === 1));
+      let release!: () => void;
+      const stuck = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const viewMany = s.store.viewMany.bind(s.store);
+      const spy = vi.spyOn(s.store, 'viewMany').mockImplementation(async (...args) => {
+        await stuck;
+        return viewMany(...args);
+      });
+      await sleep(EVENTS_POLL_MS * 1.5); // a read is now stuck
+      expect(spy).toHaveBeenCalled();
+      s.clock.advance(EVENTS_HEARTBEAT_MS);
+      await until(() => streams.every((st) => st.events.length === 2), EVENTS_POLL_MS * 3);
+      expect(streams.every((st) => st.events[1]!.status === 'WAITING')).toBe(true);
+      release();
+      spy.mockRestore();
+      for (const st of streams) st.close();
+    });
+  });
+
   describe('many streams on one line', () => {
     const service = useService(backend, {
       env: { QUEUE_IDLE_TIMEOUT_SECONDS: '60', QUEUE_MAX_ACTIVE: '1000', QUEUE_ADMIT_PER_SECOND: '1000' },
