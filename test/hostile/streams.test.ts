@@ -200,7 +200,7 @@ describe.each(backends)('event streams on $name', (backend) => {
       const { concertId } = await s.newConcert();
       await s.store.updateSettings(concertId, { paused: true });
       const port = await listen(s);
-      const streams = [];
+      const streams: Awaited<ReturnType<typeof openStream>>[] = [];
       for (let i = 0; i < 3; i++) streams.push(await openStream(port, await waitingToken(s, concertId)));
       await until(() => streams.every((st) => st.events.length === 1));
       let release!: () => void;
