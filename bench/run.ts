@@ -2,7 +2,7 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   join, poll, seatmap, hold-spread, pay, hold-contended, charge, rush (default: all)
+ *   --scenario <name[,name]>   join, poll, seatmap, hold-spread, pay, hold-contended, charge, streams, rush (default: all)
  *   --mode embedded|cluster    default cluster
  *   --instances N              app instances in cluster mode (default 2)
  *   --duration S               seconds per measured load (default 10)
@@ -42,6 +42,7 @@ import { poll } from './scenarios/poll.js';
 import { rush } from './scenarios/rush.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenarios/scenario.js';
 import { seatmap } from './scenarios/seatmap.js';
+import { streams } from './scenarios/streams.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,6 +57,7 @@ const SCENARIOS: Record<string, Scenario> = {
   pay,
   'hold-contended': holdContended,
   charge,
+  streams,
   join: joinScenario,
   rush,
 };

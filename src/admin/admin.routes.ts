@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
 import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
-import { requireAdmin } from '../http/auth.js';
 import { errors, IsoDate, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
 import { AppError } from '../shared/errors.js';
@@ -15,8 +14,8 @@ const QueueAdmin = Type.Object({
   paused: Type.Boolean(),
 });
 
-export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey, clock, admittedBy }) => {
-  const admin = { onRequest: requireAdmin(adminKey) };
+export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, clock, admittedBy }) => {
+  const admin = { onRequest: guards.admin };
   const Params = Type.Object({ concertId: Uuid });
 
   app.post(

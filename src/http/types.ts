@@ -13,11 +13,13 @@ import type { PayForReservation } from '../payments/pay-for-reservation.js';
 import type { PaymentsService } from '../payments/payments.service.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { QueueStore } from '../queue/queue-store.js';
+import type { StreamHub } from '../queue/stream-hub.js';
 import type { ReservationsService } from '../reservations/reservations.service.js';
 import type { Clock } from '../shared/clock.js';
 import type { AccessTokens } from '../users/access-token.js';
 import type { UsersService } from '../users/users.service.js';
 import type { WalletService } from '../wallet/wallet.service.js';
+import type { Hook } from './auth.js';
 
 /** The Fastify instance every route file registers on, typed by its TypeBox schemas. */
 export type App = FastifyInstance<
@@ -42,7 +44,10 @@ export interface RouteDeps {
   wallet: WalletService;
   payments: PaymentsService;
   payForReservation: PayForReservation;
-  adminKey: string | undefined;
+  /** onRequest hooks checking a shared key: Admin-Key, and METRICS_KEY for /metrics. */
+  guards: { admin: Hook; metrics: Hook };
+  /** This instance's open event streams. */
+  streams: StreamHub;
   /** Admissions this instance made per concert since it started (operator console). */
   admittedBy: (concertId: string) => number;
 }

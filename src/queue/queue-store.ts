@@ -33,6 +33,12 @@ export type TicketView =
   | { state: 'ACTIVE'; activeUntil: number }
   | { state: 'EXPIRED'; lost?: true };
 
+/** A ticket and the user it must belong to (see `view`'s owner). */
+export interface TicketRef {
+  ticket: number;
+  owner?: string;
+}
+
 export interface JoinResult {
   ticket: number;
   /** false when the user already held a WAITING or ACTIVE ticket, which is returned. */
@@ -66,6 +72,18 @@ export interface QueueStore {
    * without persistence), whose ticket numbers start again at 1 for other users.
    */
   view(concertId: string, ticket: number, now: number, touch: boolean, owner?: string): Promise<TicketView>;
+
+  /**
+   * `view` for many tickets of one line in one call (the event streams of an instance read
+   * their line this way once per period). Each ticket is judged exactly as `view` would;
+   * the views come back in the order of `tickets`.
+   */
+  viewMany(
+    concertId: string,
+    tickets: readonly TicketRef[],
+    now: number,
+    touch: boolean,
+  ): Promise<TicketView[]>;
 
   /**
    * The ticket leaves the line or gives back its active slot; it is EXPIRED from now on.

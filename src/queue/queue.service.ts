@@ -120,7 +120,8 @@ export class QueueService {
     return estimateWaitSeconds(view.position, view.admissions, view.settings, this.timings);
   }
 
-  private present(token: string, concertId: string, view: TicketView): QueueStatus {
+  /** The status a client sees for a token and its ticket's view. */
+  present(token: string, concertId: string, view: TicketView): QueueStatus {
     switch (view.state) {
       case 'WAITING':
         return {

@@ -9,7 +9,7 @@ import type { QueueStore } from '../../src/queue/queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { type Backend, resetDatabase } from './backends.js';
 
-export const ADMIN_KEY = 'test-admin-key';
+export const ADMIN_KEY = 'test-admin-key-0123456789';
 
 export interface Response<T = any> {
   status: number;
