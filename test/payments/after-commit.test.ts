@@ -89,7 +89,11 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('after a payment comm
     redisUrl.port = String(redisProxy.port);
     const redis = await readyRedis(redisUrl.toString());
     disconnect = () => redis.disconnect();
-    const config = loadConfig({ DATA_DIR: 'memory', RATE_LIMIT_PER_MINUTE: '0', ADMIN_KEY: 'k' });
+    const config = loadConfig({
+      DATA_DIR: 'memory',
+      RATE_LIMIT_PER_MINUTE: '0',
+      ADMIN_KEY: 'after-commit-admin-key',
+    });
     store = new RedisQueueStore(
       redis,
       { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
@@ -131,7 +135,7 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('after a payment comm
       await call(
         'POST',
         '/api/v1/admin/concerts',
-        { 'admin-key': 'k' },
+        { 'admin-key': 'after-commit-admin-key' },
         { title: 'T', venue: 'V', dates: [{ date: '2099-01-01', price: 1000 }] },
       )
     ).body;
