@@ -21,7 +21,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               userId: string;
               accessToken: string;
@@ -51,7 +51,7 @@ export interface paths {
           'application/json': {
             /**
              * Format: uuid
-             * @description UUID
+             * @description UUID (any case in; lowercase out)
              */
             concertId: string;
           };
@@ -65,7 +65,7 @@ export interface paths {
               token: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
@@ -82,7 +82,7 @@ export interface paths {
               token: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
@@ -135,7 +135,7 @@ export interface paths {
               token: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
@@ -189,7 +189,10 @@ export interface paths {
     };
   };
   '/api/v1/queue/events': {
-    /** Server-Sent Events: the queue status whenever it changes (heartbeat every 15 s) */
+    /**
+     * Server-Sent Events: the queue status whenever it changes (heartbeat every 15 s)
+     * @description At most 3 open streams per queue token (a fourth is 429 RATE_LIMITED); an instance at its stream capacity answers 503 UNAVAILABLE with Retry-After, and the client polls /api/v1/queue/status instead.
+     */
     get: {
       parameters: {
         query: {
@@ -215,6 +218,18 @@ export interface paths {
             'application/json': components['schemas']['Problem'];
           };
         };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        503: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
       };
     };
   };
@@ -228,7 +243,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               title: string;
@@ -254,7 +269,7 @@ export interface paths {
           'queue-token'?: string;
         };
         path: {
-          /** @description UUID */
+          /** @description UUID (any case in; lowercase out) */
           concertId: string;
         };
       };
@@ -265,7 +280,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               totalSeats: number;
@@ -314,10 +329,10 @@ export interface paths {
           'queue-token'?: string;
         };
         path: {
-          /** @description UUID */
+          /** @description UUID (any case in; lowercase out) */
           concertId: string;
           /**
-           * @description YYYY-MM-DD
+           * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
            * @example 2026-12-24
            */
           date: string;
@@ -330,7 +345,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               availableSeats: number;
@@ -385,17 +400,17 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               seatNumber: number;
@@ -440,12 +455,12 @@ export interface paths {
           'application/json': {
             /**
              * Format: uuid
-             * @description UUID
+             * @description UUID (any case in; lowercase out)
              */
             concertId: string;
             /**
              * Format: date
-             * @description YYYY-MM-DD
+             * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
              */
             date: string;
             seatNumber: number;
@@ -459,17 +474,17 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               seatNumber: number;
@@ -532,7 +547,7 @@ export interface paths {
     get: {
       parameters: {
         path: {
-          /** @description UUID */
+          /** @description UUID (any case in; lowercase out) */
           reservationId: string;
         };
       };
@@ -543,17 +558,17 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               seatNumber: number;
@@ -602,7 +617,7 @@ export interface paths {
     delete: {
       parameters: {
         path: {
-          /** @description UUID */
+          /** @description UUID (any case in; lowercase out) */
           reservationId: string;
         };
       };
@@ -654,7 +669,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               userId: string;
               balance: number;
@@ -700,14 +715,14 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               userId: string;
               balance: number;
               charged: number;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               transactionId: string;
             };
@@ -750,7 +765,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               transactionId: string;
               type: 'CHARGE' | 'PAYMENT' | 'REFUND';
@@ -790,22 +805,22 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               paymentId: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               seatNumber: number;
@@ -848,7 +863,7 @@ export interface paths {
           'application/json': {
             /**
              * Format: uuid
-             * @description UUID
+             * @description UUID (any case in; lowercase out)
              */
             reservationId: string;
           };
@@ -861,22 +876,22 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               paymentId: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               seatNumber: number;
@@ -947,7 +962,7 @@ export interface paths {
             dates: {
               /**
                * Format: date
-               * @description YYYY-MM-DD
+               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
                */
               date: string;
               /** @default 50 */
@@ -964,7 +979,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID
+               * @description UUID (any case in; lowercase out)
                */
               concertId: string;
               title: string;
@@ -993,7 +1008,7 @@ export interface paths {
     get: {
       parameters: {
         path: {
-          /** @description UUID */
+          /** @description UUID (any case in; lowercase out) */
           concertId: string;
         };
       };
@@ -1034,7 +1049,7 @@ export interface paths {
     patch: {
       parameters: {
         path: {
-          /** @description UUID */
+          /** @description UUID (any case in; lowercase out) */
           concertId: string;
         };
       };
@@ -1086,7 +1101,7 @@ export interface paths {
     get: {
       parameters: {
         path: {
-          /** @description UUID */
+          /** @description UUID (any case in; lowercase out) */
           concertId: string;
         };
       };
@@ -1198,7 +1213,10 @@ export interface components {
         | 'QUEUE_TOKEN_EXPIRED'
         | 'QUEUE_TOKEN_FORBIDDEN'
         | 'QUEUE_NOT_ACTIVE'
+        | 'MALFORMED_REQUEST'
         | 'NOT_FOUND'
+        | 'METHOD_NOT_ALLOWED'
+        | 'REQUEST_TIMEOUT'
         | 'CONCERT_NOT_FOUND'
         | 'DATE_NOT_FOUND'
         | 'RESERVATION_NOT_FOUND'
@@ -1210,7 +1228,10 @@ export interface components {
         | 'IDEMPOTENCY_KEY_REUSED'
         | 'HOLD_EXPIRED'
         | 'PAYLOAD_TOO_LARGE'
+        | 'URI_TOO_LONG'
+        | 'UNSUPPORTED_MEDIA_TYPE'
         | 'RATE_LIMITED'
+        | 'HEADERS_TOO_LARGE'
         | 'INTERNAL'
         | 'UNAVAILABLE';
       detail: string;
