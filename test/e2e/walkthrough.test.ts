@@ -299,7 +299,7 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
     bobQ = await activeToken(bob);
   });
 
-  it('When a token is waiting, then the gate says QUEUE_NOT_ACTIVE with the position', async () => {
+  it('When a token is waiting, then the gate says QUEUE_NOT_ACTIVE and a fourth event stream is refused', async () => {
     const pause = (paused: boolean) =>
       call('patch', '/api/v1/admin/concerts/{concertId}/queue', {
         ...admin,
@@ -313,6 +313,20 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
     const gated = await dates(carol, waiting.body.token);
     expectProblem(gated, 403, 'QUEUE_NOT_ACTIVE');
     expect(gated.problem.position).toBe(1);
+
+    // Three open streams per token; they stay open while the token waits.
+    const streams = new AbortController();
+    const eventsUrl = `${base}/api/v1/queue/events?token=${encodeURIComponent(waiting.body.token)}`;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const open = await fetch(eventsUrl, { signal: streams.signal });
+        expect(open.status).toBe(200);
+        await open.body!.getReader().read(); // the first event: the stream is counted
+      }
+      expectProblem(await send('GET', eventsUrl.slice(base.length)), 429, 'RATE_LIMITED');
+    } finally {
+      streams.abort();
+    }
     expect((await pause(false)).status).toBe(200);
   });
 
