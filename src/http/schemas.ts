@@ -11,13 +11,13 @@ export const Uuid = Type.String({
   format: 'uuid',
   pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
   'x-lowercase': true,
-  description: 'UUID (any case in; lowercase out)',
+  description: 'UUID',
 });
 /** A show date: a real calendar day between 2000-01-01 and 2099-12-31. */
 export const IsoDate = Type.String({
   format: 'date',
   pattern: '^20[0-9]{2}-[0-9]{2}-[0-9]{2}$',
-  description: 'YYYY-MM-DD, 2000-01-01 to 2099-12-31',
+  description: 'YYYY-MM-DD',
   examples: ['2026-12-24'],
 });
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC' });
