@@ -21,7 +21,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               userId: string;
               accessToken: string;
@@ -51,7 +51,7 @@ export interface paths {
           'application/json': {
             /**
              * Format: uuid
-             * @description UUID (any case in; lowercase out)
+             * @description UUID
              */
             concertId: string;
           };
@@ -65,7 +65,7 @@ export interface paths {
               token: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
@@ -82,7 +82,7 @@ export interface paths {
               token: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
@@ -135,7 +135,7 @@ export interface paths {
               token: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
@@ -243,7 +243,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               title: string;
@@ -269,7 +269,7 @@ export interface paths {
           'queue-token'?: string;
         };
         path: {
-          /** @description UUID (any case in; lowercase out) */
+          /** @description UUID */
           concertId: string;
         };
       };
@@ -280,7 +280,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               totalSeats: number;
@@ -329,10 +329,10 @@ export interface paths {
           'queue-token'?: string;
         };
         path: {
-          /** @description UUID (any case in; lowercase out) */
+          /** @description UUID */
           concertId: string;
           /**
-           * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+           * @description YYYY-MM-DD
            * @example 2026-12-24
            */
           date: string;
@@ -345,7 +345,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               availableSeats: number;
@@ -400,17 +400,17 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               seatNumber: number;
@@ -455,12 +455,12 @@ export interface paths {
           'application/json': {
             /**
              * Format: uuid
-             * @description UUID (any case in; lowercase out)
+             * @description UUID
              */
             concertId: string;
             /**
              * Format: date
-             * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+             * @description YYYY-MM-DD
              */
             date: string;
             seatNumber: number;
@@ -474,17 +474,17 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               seatNumber: number;
@@ -547,7 +547,7 @@ export interface paths {
     get: {
       parameters: {
         path: {
-          /** @description UUID (any case in; lowercase out) */
+          /** @description UUID */
           reservationId: string;
         };
       };
@@ -558,17 +558,17 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               seatNumber: number;
@@ -617,7 +617,7 @@ export interface paths {
     delete: {
       parameters: {
         path: {
-          /** @description UUID (any case in; lowercase out) */
+          /** @description UUID */
           reservationId: string;
         };
       };
@@ -669,7 +669,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               userId: string;
               balance: number;
@@ -715,14 +715,14 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               userId: string;
               balance: number;
               charged: number;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               transactionId: string;
             };
@@ -765,7 +765,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               transactionId: string;
               type: 'CHARGE' | 'PAYMENT' | 'REFUND';
@@ -805,22 +805,22 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               paymentId: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               seatNumber: number;
@@ -863,7 +863,7 @@ export interface paths {
           'application/json': {
             /**
              * Format: uuid
-             * @description UUID (any case in; lowercase out)
+             * @description UUID
              */
             reservationId: string;
           };
@@ -876,22 +876,22 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               paymentId: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               reservationId: string;
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               seatNumber: number;
@@ -962,7 +962,7 @@ export interface paths {
             dates: {
               /**
                * Format: date
-               * @description YYYY-MM-DD, 2000-01-01 to 2099-12-31
+               * @description YYYY-MM-DD
                */
               date: string;
               /** @default 50 */
@@ -979,7 +979,7 @@ export interface paths {
             'application/json': {
               /**
                * Format: uuid
-               * @description UUID (any case in; lowercase out)
+               * @description UUID
                */
               concertId: string;
               title: string;
@@ -1008,7 +1008,7 @@ export interface paths {
     get: {
       parameters: {
         path: {
-          /** @description UUID (any case in; lowercase out) */
+          /** @description UUID */
           concertId: string;
         };
       };
@@ -1049,7 +1049,7 @@ export interface paths {
     patch: {
       parameters: {
         path: {
-          /** @description UUID (any case in; lowercase out) */
+          /** @description UUID */
           concertId: string;
         };
       };
@@ -1101,7 +1101,7 @@ export interface paths {
     get: {
       parameters: {
         path: {
-          /** @description UUID (any case in; lowercase out) */
+          /** @description UUID */
           concertId: string;
         };
       };

@@ -195,12 +195,6 @@ const ko = {
   'error.BALANCE_LIMIT_EXCEEDED': '잔액은 10억 원을 넘을 수 없어요. 더 적은 금액을 충전해 주세요.',
   'error.IDEMPOTENCY_KEY_REUSED': '같은 요청이 다른 내용으로 다시 보내졌어요. 다시 시도해 주세요.',
   'error.PAYLOAD_TOO_LARGE': '보낸 내용이 너무 커요. 줄여서 다시 시도해 주세요.',
-  'error.MALFORMED_REQUEST': '요청을 읽을 수 없어요. 페이지를 새로 고친 뒤 다시 시도해 주세요.',
-  'error.METHOD_NOT_ALLOWED': '이 주소에서는 할 수 없는 요청이에요. 페이지를 새로 고쳐 주세요.',
-  'error.REQUEST_TIMEOUT': '요청이 제시간에 도착하지 않았어요. 연결을 확인하고 다시 시도해 주세요.',
-  'error.URI_TOO_LONG': '주소가 너무 길어요. 공연 목록에서 다시 시작해 주세요.',
-  'error.UNSUPPORTED_MEDIA_TYPE': '보낸 형식을 받을 수 없어요. 페이지를 새로 고친 뒤 다시 시도해 주세요.',
-  'error.HEADERS_TOO_LARGE': '요청 정보가 너무 커요. 페이지를 새로 고친 뒤 다시 시도해 주세요.',
   'error.NETWORK': '서버에 연결할 수 없어요. 연결을 확인하고 다시 시도해 주세요.',
   'error.UNKNOWN': '알 수 없는 문제가 생겼어요. 다시 시도해 주세요.',
 };
@@ -397,13 +391,6 @@ const en: Record<MessageKey, string> = {
   'error.BALANCE_LIMIT_EXCEEDED': 'A balance cannot exceed ₩1,000,000,000. Top up a smaller amount.',
   'error.IDEMPOTENCY_KEY_REUSED': 'That request was already sent with different details. Please try again.',
   'error.PAYLOAD_TOO_LARGE': 'What was sent is too large. Please shorten it and try again.',
-  'error.MALFORMED_REQUEST': 'The request could not be read. Reload the page and try again.',
-  'error.METHOD_NOT_ALLOWED': 'That cannot be done here. Please reload the page.',
-  'error.REQUEST_TIMEOUT': 'The request did not arrive in time. Check your connection and try again.',
-  'error.URI_TOO_LONG': 'The address is too long. Start again from the concerts.',
-  'error.UNSUPPORTED_MEDIA_TYPE':
-    'What was sent is in a form the server does not take. Reload the page and try again.',
-  'error.HEADERS_TOO_LARGE': 'The request is too large. Reload the page and try again.',
   'error.NETWORK': 'Cannot reach the server. Check your connection and try again.',
   'error.UNKNOWN': 'Something unexpected happened. Please try again.',
 };
