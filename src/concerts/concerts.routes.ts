@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Uuid } from '../http/schemas.js';
@@ -14,6 +14,14 @@ export const ConcertSchema = Type.Object({
 const GateHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String()) });
 const gatedErrors = errors(400, 401, 403, 404, 429);
 const concertFromPath = (request: FastifyRequest) => (request.params as { concertId: string }).concertId;
+
+/**
+ * Seat-state answers come rendered (and reused, see SeatReadCache): a string with a JSON
+ * content type goes out as it is, past the response serializer. The response schemas above
+ * still document them.
+ */
+const sendRendered = (reply: FastifyReply, json: string) =>
+  reply.type('application/json; charset=utf-8').send(json);
 
 export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, accessTokens, clock }) => {
   const gated = { onRequest: authenticate(accessTokens), preHandler: gate(queue, concertFromPath) };
@@ -48,7 +56,8 @@ export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, access
         },
       },
     },
-    async (request) => concerts.availableDates(request.params.concertId, clock.now()),
+    async (request, reply) =>
+      sendRendered(reply, await concerts.availableDates(request.params.concertId, clock.now())),
   );
 
   app.get(
@@ -77,6 +86,7 @@ export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, access
         },
       },
     },
-    async (request) => concerts.seatMap(request.params.concertId, request.params.date, clock.now()),
+    async (request, reply) =>
+      sendRendered(reply, await concerts.seatMap(request.params.concertId, request.params.date, clock.now())),
   );
 };
