@@ -145,7 +145,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
   app.addHook('onClose', async () => payForReservation.close());
-  app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
+  // A callback hook, not an async one: no promise per request for a synchronous count.
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observe(request, reply);
+    done();
+  });
 
   const keyAttempts = await registerRateLimits(app, {
     config,

@@ -54,6 +54,14 @@ function ratioText(result: ScenarioResult, ceilings: Ceiling[]): string {
   return Number.isFinite(r) ? `${r.toFixed(2)} × ${result.ceiling}` : '–';
 }
 
+/**
+ * Server CPU per answered request, in µs: what a path costs, whatever else the machine ran
+ * (throughput moves with the neighbours; this moves much less).
+ */
+export function cpuPerRequestUs(r: ScenarioResult): number {
+  return ((r.load.serverCpuPerCore * r.load.seconds) / r.load.requests) * 1e6;
+}
+
 /** The targets that apply to a result of a run with `instances` instances. */
 export function targetsOf(result: ScenarioResult, instances: number): Target[] {
   return (TARGETS[result.name] ?? []).filter((t) => t.instances === instances);
@@ -87,8 +95,8 @@ export function runMarkdown(run: Run, targetsApply: boolean): string {
   }
   lines.push('');
   lines.push(
-    '| scenario | rate | p50 ms | p95 ms | p99 ms | max ms | ratio to ceiling | server CPU / machine busy (cores) | target | met | responses |',
-    '|---|---:|---:|---:|---:|---:|---|---:|---|---|---|',
+    '| scenario | rate | p50 ms | p95 ms | p99 ms | max ms | ratio to ceiling | server CPU / machine busy (cores) | server CPU µs/req | target | met | responses |',
+    '|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|---|',
   );
   for (const r of run.results) {
     const target = targetsOf(r, run.instances)
@@ -97,7 +105,7 @@ export function runMarkdown(run: Run, targetsApply: boolean): string {
     lines.push(
       `| ${r.name} | ${int(r.load.perSecond)} ${r.unit} | ${ms(r.load.latencyMs.p50)} | ${ms(r.load.latencyMs.p95)} | ` +
         `${ms(r.load.latencyMs.p99)} | ${ms(r.load.latencyMs.max)} | ${ratioText(r, run.ceilings)} | ` +
-        `${r.load.serverCpuPerCore.toFixed(2)} / ${r.load.machineBusyCores?.toFixed(2) ?? '–'} | ` +
+        `${r.load.serverCpuPerCore.toFixed(2)} / ${r.load.machineBusyCores?.toFixed(2) ?? '–'} | ${int(cpuPerRequestUs(r))} | ` +
         `${target} | ${verdict(r, run, targetsApply)} | ${countsText(r.load.counts)} |`,
     );
   }
