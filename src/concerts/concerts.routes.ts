@@ -3,6 +3,14 @@ import { Type } from 'typebox';
 import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { Version } from './seat-changes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The concert's seat-state version, read while the gate checks the queue token. */
+    seatVersion: Promise<Version> | undefined;
+  }
+}
 
 export const ConcertSchema = Type.Object({
   concertId: Uuid,
@@ -24,7 +32,15 @@ const sendRendered = (reply: FastifyReply, json: string) =>
   reply.type('application/json; charset=utf-8').send(json);
 
 export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, accessTokens, clock }) => {
-  const gated = { onRequest: authenticate(accessTokens), preHandler: gate(queue, concertFromPath) };
+  app.decorateRequest('seatVersion', undefined);
+  // The version read and the gate's Redis call leave together: one round trip, not two.
+  const peekSeatVersion = async (request: FastifyRequest) => {
+    request.seatVersion = concerts.peekSeatVersion(concertFromPath(request));
+  };
+  const gated = {
+    onRequest: authenticate(accessTokens),
+    preHandler: [peekSeatVersion, gate(queue, concertFromPath)],
+  };
 
   app.get(
     '/api/v1/concerts',
@@ -57,7 +73,10 @@ export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, access
       },
     },
     async (request, reply) =>
-      sendRendered(reply, await concerts.availableDates(request.params.concertId, clock.now())),
+      sendRendered(
+        reply,
+        await concerts.availableDates(request.params.concertId, clock.now(), request.seatVersion),
+      ),
   );
 
   app.get(
@@ -87,6 +106,14 @@ export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, access
       },
     },
     async (request, reply) =>
-      sendRendered(reply, await concerts.seatMap(request.params.concertId, request.params.date, clock.now())),
+      sendRendered(
+        reply,
+        await concerts.seatMap(
+          request.params.concertId,
+          request.params.date,
+          clock.now(),
+          request.seatVersion,
+        ),
+      ),
   );
 };

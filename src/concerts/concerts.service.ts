@@ -5,7 +5,7 @@ import { rowsOf } from '../db/client.js';
 import { concerts, seats, shows } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import { todayUtc } from './dates.js';
-import { InProcessSeatVersions } from './seat-changes.js';
+import { InProcessSeatVersions, type Version } from './seat-changes.js';
 import { type Rendered, SeatReadCache } from './seat-read-cache.js';
 
 export interface ConcertSummary {
@@ -122,10 +122,18 @@ export class ConcertsService {
     return show;
   }
 
+  /**
+   * Starts reading the concert's seat-state version for a read that follows (see
+   * SeatReadCache.peek); nothing is checked or written yet.
+   */
+  peekSeatVersion(concertId: string): Promise<Version> {
+    return this.reads.peek(concertId);
+  }
+
   /** Dates not in the past with at least one seat free, ascending, as a JSON body. */
-  async availableDates(concertId: string, now: number): Promise<string> {
+  async availableDates(concertId: string, now: number, peeked?: Promise<Version>): Promise<string> {
     await this.assertExists(concertId);
-    return this.reads.read(concertId, 'dates', now, (at) => this.renderDates(concertId, at));
+    return this.reads.read(concertId, 'dates', now, (at) => this.renderDates(concertId, at), peeked);
   }
 
   private async renderDates(concertId: string, now: number): Promise<Rendered> {
@@ -160,9 +168,9 @@ export class ConcertsService {
   }
 
   /** Every seat of a show, ascending, as a JSON body; a seat whose hold has lapsed is AVAILABLE. */
-  async seatMap(concertId: string, date: string, now: number): Promise<string> {
+  async seatMap(concertId: string, date: string, now: number, peeked?: Promise<Version>): Promise<string> {
     const show = await this.findShow(concertId, date, now);
-    return this.reads.read(concertId, show.id, now, (at) => this.renderSeatMap(show, at));
+    return this.reads.read(concertId, show.id, now, (at) => this.renderSeatMap(show, at), peeked);
   }
 
   private async renderSeatMap(show: Show, now: number): Promise<Rendered> {

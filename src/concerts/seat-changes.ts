@@ -25,9 +25,16 @@ export const noSeatChanges: SeatChanges = { changed: async () => {} };
  * flush, an expiry) can never come back and match an answer rendered before the loss.
  */
 export interface SeatVersions extends SeatChanges {
-  /** The concert's current version; null when it cannot be known (nothing may be reused then). */
-  current(concertId: string): Promise<string | null>;
+  /**
+   * The concert's current version; `undefined` when it has none yet, null when it cannot be
+   * known (nothing may be reused then). Reads only: safe before the request is checked.
+   */
+  peek(concertId: string): Promise<Version>;
+  /** A fresh version for a concert that had none, or the one another reader just gave it. */
+  start(concertId: string): Promise<string | null>;
 }
+
+export type Version = string | null | undefined;
 
 function newVersion(): string {
   return randomBytes(9).toString('base64url');
@@ -37,7 +44,11 @@ function newVersion(): string {
 export class InProcessSeatVersions implements SeatVersions {
   private readonly versions = new Map<string, string>();
 
-  async current(concertId: string): Promise<string> {
+  async peek(concertId: string): Promise<Version> {
+    return this.versions.get(concertId);
+  }
+
+  async start(concertId: string): Promise<string> {
     let version = this.versions.get(concertId);
     if (version === undefined) {
       version = newVersion();
@@ -67,21 +78,49 @@ export function seatVersionKey(prefix: string, concertId: string): string {
  * is seen by every other on its next read (one auto-pipelined GET per read).
  */
 export class RedisSeatVersions implements SeatVersions {
+  /** Reads of a concert's version not yet sent, shared by every request that arrives meanwhile. */
+  private readonly unsent = new Map<string, Promise<Version>>();
+
   constructor(
     private readonly redis: Redis,
     private readonly onError: (error: Error) => void = () => {},
     private readonly prefix = DEFAULT_PREFIX,
   ) {}
 
-  async current(concertId: string): Promise<string | null> {
-    const key = seatVersionKey(this.prefix, concertId);
+  /**
+   * Requests for the same concert that arrive in one turn of the event loop share one read,
+   * which is sent only after that turn: every one of them arrived before it was sent, so it
+   * is as recent for each as a read of its own (under a rush, one GET instead of dozens).
+   */
+  peek(concertId: string): Promise<Version> {
+    let read = this.unsent.get(concertId);
+    if (!read) {
+      read = new Promise((resolve) =>
+        setImmediate(() => {
+          this.unsent.delete(concertId);
+          resolve(this.get(concertId));
+        }),
+      );
+      this.unsent.set(concertId, read);
+    }
+    return read;
+  }
+
+  private async get(concertId: string): Promise<Version> {
     try {
-      const version = await this.redis.get(key);
-      if (version !== null) return version;
-      // Never set, expired or lost: start a fresh one, unless another reader just did.
-      const fresh = newVersion();
-      const previous = await this.redis.set(key, fresh, 'EX', VERSION_TTL_SECONDS, 'NX', 'GET');
-      return previous ?? fresh;
+      return (await this.redis.get(seatVersionKey(this.prefix, concertId))) ?? undefined;
+    } catch (error) {
+      this.onError(error as Error);
+      return null;
+    }
+  }
+
+  /** Never set, expired or lost: a fresh one, unless another reader has just set one. */
+  async start(concertId: string): Promise<string | null> {
+    const fresh = newVersion();
+    try {
+      const key = seatVersionKey(this.prefix, concertId);
+      return (await this.redis.set(key, fresh, 'EX', VERSION_TTL_SECONDS, 'NX', 'GET')) ?? fresh;
     } catch (error) {
       this.onError(error as Error);
       return null;

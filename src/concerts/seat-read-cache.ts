@@ -1,4 +1,4 @@
-import type { SeatChanges, SeatVersions } from './seat-changes.js';
+import type { SeatChanges, SeatVersions, Version } from './seat-changes.js';
 
 /** A response body rendered from seat state, and the instant it stops being true by itself. */
 export interface Rendered {
@@ -34,17 +34,28 @@ export class SeatReadCache implements SeatChanges {
   constructor(private readonly versions: SeatVersions) {}
 
   /**
+   * Starts reading the concert's version, for a request that will read its seat state: the
+   * route does it while the request's queue token is being checked, so both take one trip.
+   */
+  peek(concertId: string): Promise<Version> {
+    return this.versions.peek(concertId);
+  }
+
+  /**
    * The answer for `key` (of `concertId`) at `now`: reused if rendered under the current
-   * version and still valid, otherwise rendered by `render(now)`, which must read the
-   * database only after this call has taken the version.
+   * version and still valid, otherwise rendered by `render(now)`, which reads the database
+   * only after the version was read. `peeked` is the version as read since the request
+   * arrived (see peek); only a concert known to exist may be given a first version.
    */
   async read(
     concertId: string,
     key: string,
     now: number,
     render: (now: number) => Promise<Rendered>,
+    peeked: Promise<Version> = this.peek(concertId),
   ): Promise<string> {
-    const version = await this.versions.current(concertId);
+    let version = await peeked;
+    if (version === undefined) version = await this.versions.start(concertId);
     if (version === null) return (await render(now)).json;
     let answers = this.concerts.get(concertId);
     const entry = answers?.get(key);
