@@ -66,8 +66,11 @@ const SCENARIOS: Record<string, Scenario> = {
 };
 
 const DEFAULT_POOL = 10;
-/** Ports the bench may take: well away from the usual development ports. */
-const PORT_RANGE = { from: 20_000, to: 60_000 };
+/**
+ * Ports the bench may take: away from the usual development ports and below Linux's
+ * ephemeral range (32768 and up), where outgoing connections would take them meanwhile.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 };
 
 function progress(message: string): void {
   const line = `[bench ${new Date().toISOString().slice(11, 19)}] ${message}`;
