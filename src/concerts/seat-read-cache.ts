@@ -57,24 +57,28 @@ export class SeatReadCache implements SeatChanges {
     let version = await peeked;
     if (version === undefined) version = await this.versions.start(concertId);
     if (version === null) return (await render(now)).json;
-    let answers = this.concerts.get(concertId);
-    const entry = answers?.get(key);
-    if (entry && entry.version === version) {
+    // Reuse what was rendered under this version while it holds; readers that find it out of
+    // date together let the first of them render again and wait for that.
+    for (;;) {
+      const entry = this.concerts.get(concertId)?.get(key);
+      if (entry?.version !== version) break;
       const rendered = await entry.rendered;
       if (now < rendered.validUntil) return rendered.json;
+      if (this.concerts.get(concertId)?.get(key) === entry) break;
     }
     const rendered = render(now).then((r) => ({
       json: r.json,
       validUntil: Math.min(r.validUntil, now + MAX_AGE_MS),
     }));
     const fresh: Entry = { version, rendered };
+    let answers = this.concerts.get(concertId);
     if (!answers) {
       answers = new Map();
       this.concerts.set(concertId, answers);
     }
     answers.set(key, fresh);
     rendered.catch(() => {
-      if (this.concerts.get(concertId)?.get(key) === fresh) this.concerts.get(concertId)?.delete(key);
+      if (answers.get(key) === fresh) answers.delete(key);
     });
     return (await rendered).json;
   }
