@@ -2,7 +2,8 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   poll, seatmap, dates, hold-spread, pay, hold-contended, charge, streams, join, rush (default: all)
+ *   --scenario <name[,name]>   poll, seatmap, dates, hold-spread, pay, hold-contended, charge, streams, join, rush, line (default: all but line)
+ *   --line-size N              how far the line scenario grows its line (default 1,000,000)
  *   --mode embedded|cluster    default cluster
  *   --instances N[,N]          app instances in cluster mode, one run per count (default 1,2)
  *   --duration S               seconds per measured load (default 10)
@@ -39,6 +40,7 @@ import { dates } from './scenarios/dates.js';
 import { holdContended } from './scenarios/hold-contended.js';
 import { holdSpread } from './scenarios/hold-spread.js';
 import { join as joinScenario } from './scenarios/join.js';
+import { line } from './scenarios/line.js';
 import { pay } from './scenarios/pay.js';
 import { poll } from './scenarios/poll.js';
 import { rush } from './scenarios/rush.js';
@@ -63,6 +65,7 @@ const SCENARIOS: Record<string, Scenario> = {
   streams,
   join: joinScenario,
   rush,
+  line,
 };
 
 const DEFAULT_POOL = 10;
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
       'no-ceilings': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'skip-build': { type: 'boolean', default: false },
+      'line-size': { type: 'string' },
     },
   });
   const mode = values.mode as Mode;
@@ -152,7 +156,10 @@ async function main(): Promise<void> {
   const durationSeconds = Number(values.duration ?? (smoke ? 1 : 10));
   const connections = Number(values.connections);
   const counts = mode === 'embedded' ? [1] : values.instances.split(',').map(Number);
-  const names = values.scenario ? values.scenario.split(',') : Object.keys(SCENARIOS);
+  // line fills a million-person line (minutes): run only when named.
+  const names = values.scenario
+    ? values.scenario.split(',')
+    : Object.keys(SCENARIOS).filter((n) => n !== 'line');
   for (const n of names)
     if (!SCENARIOS[n]) throw new Error(`unknown scenario ${n}; one of ${Object.keys(SCENARIOS).join(', ')}`);
   if (!(durationSeconds > 0 && durationSeconds <= 600)) throw new Error('--duration is 0..600 s');
@@ -204,6 +211,7 @@ async function main(): Promise<void> {
         smoke,
         nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
         cleanup,
+        lineSize: Number(values['line-size'] ?? 1_000_000),
       });
       runs.push({ instances, ceilings, results });
     }
@@ -287,7 +295,7 @@ async function measureCeilings(o: RunSettings): Promise<Ceiling[]> {
 /** Starts this many instances, runs the scenarios in order on them, and stops them. */
 async function runScenarios(
   names: string[],
-  o: RunSettings & { smoke: boolean; nodeArgs: string[]; cleanup: Cleanup },
+  o: RunSettings & { smoke: boolean; nodeArgs: string[]; cleanup: Cleanup; lineSize: number },
 ): Promise<ScenarioResult[]> {
   const say = (m: string) => progress(`[${o.instances}] ${m}`);
   const adminKey = randomBytes(12).toString('hex');
@@ -321,7 +329,7 @@ async function runScenarios(
       workDir: o.workDir,
       serverPids: cluster.instances.map((i) => i.pid),
       progress: say,
-      shared: new Map(),
+      shared: new Map<string, unknown>([['lineSize', o.lineSize]]),
     };
     const results: ScenarioResult[] = [];
     for (const name of Object.keys(SCENARIOS).filter((n) => names.includes(n))) {

@@ -102,7 +102,7 @@ export async function forgetConcerts(redisUrl: string, concertIds: string[]): Pr
     await redis.connect();
     const keys = concertIds.flatMap((id) => Object.values(lineKeys(DEFAULT_PREFIX, id)));
     await redis.del(...keys);
-    await redis.srem(registryKey(DEFAULT_PREFIX), ...concertIds);
+    await redis.zrem(registryKey(DEFAULT_PREFIX), ...concertIds);
   } finally {
     redis.disconnect();
   }

@@ -137,7 +137,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
   const payments = new PaymentsService(db);
   const queueTokens = new QueueTokens(signer);
-  const queue = new QueueService(store, queueTokens, concerts, clock, timings);
+  // Where a line's settings come from when the queue store has none (new line, Redis emptied).
+  const queueSettingsSource = async () => ({
+    maxActive: config.queueMaxActive,
+    admitPerSecond: config.queueAdmitPerSecond,
+    paused: false,
+  });
+  const queue = new QueueService(store, queueTokens, concerts, clock, timings, queueSettingsSource);
 
   const admittedHere = new Map<string, number>();
   const metrics = new Metrics({
@@ -256,9 +262,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }
 
   if (options.backgroundJobs !== false) {
-    const ticker = new AdmissionTicker(store, clock, app.log, (concertId, count) => {
-      admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
-      metrics.admitted.inc({ concert_id: concertId }, count);
+    const ticker = new AdmissionTicker(store, clock, app.log, queueSettingsSource, {
+      onAdmitted: (concertId, count) => {
+        admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
+        metrics.admitted.inc({ concert_id: concertId }, count);
+      },
+      onLoss: () => metrics.queueDataLosses.inc(),
     });
     const sweeper = new HoldSweeper(reservations, clock, app.log);
     const purge = new IdempotencyPurge(db, clock, app.log);

@@ -10,6 +10,8 @@ export interface Config {
   /** Where the embedded database and the generated secret live; 'memory' keeps nothing. */
   dataDir: string;
   redisUrl: string | undefined;
+  /** REDIS_URL names one node of a Redis Cluster (the client discovers the others). */
+  redisCluster: boolean;
   authSecret: string | undefined;
   adminKey: string | undefined;
   holdTtlMs: number;
@@ -135,6 +137,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     databaseUrl,
     dataDir: raw(env, 'DATA_DIR') ?? './data',
     redisUrl,
+    redisCluster: boolean(env, 'REDIS_CLUSTER', false),
     authSecret,
     adminKey,
     holdTtlMs: seconds(env, 'HOLD_TTL_SECONDS', 300),

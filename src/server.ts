@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Redis as SingleRedis } from 'ioredis';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { resolveSecret } from './auth/secret.js';
@@ -13,6 +13,7 @@ import { closeServer, listenStandIn } from './lifecycle/stand-in.js';
 import { MemoryQueueStore } from './queue/memory-queue-store.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { connectRedis } from './queue/redis-connection.js';
+import type { RedisClient as Redis } from './queue/redis-queue-store.js';
 import { type Clock, type ClockSample, SharedClock, sampleClock, systemClock } from './shared/clock.js';
 
 /**
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
     );
     opened.push({ name: 'the database', close: () => database.close() });
     const redis = config.redisUrl
-      ? await persist('Redis', () => connectReadyRedis(config.redisUrl!, log))
+      ? await persist('Redis', () => connectReadyRedis(config.redisUrl!, log, config.redisCluster))
       : undefined;
     if (redis) opened.push({ name: 'Redis', close: async () => redis.disconnect() });
     const store = await openQueueStore(config, redis);
@@ -139,7 +140,9 @@ async function main(): Promise<void> {
       secret,
       clock,
       logger: log,
-      ...(redis ? { redis } : {}),
+      // Rate budgets and seat versions share the queue's connection. On a Redis Cluster
+      // (REDIS_CLUSTER) it is a Cluster client, which routes their commands by key.
+      ...(redis ? { redis: redis as SingleRedis } : {}),
     });
     const drain = drainOnShutdown(app);
     if (stopping) throw new Stopping();
@@ -167,15 +170,19 @@ async function main(): Promise<void> {
  * A Redis connection once it is ready, or an error within its connect timeout (the caller
  * retries). Commands are refused until connected (no offline queue), hence the wait.
  */
-async function connectReadyRedis(url: string, log: pino.Logger): Promise<Redis> {
+async function connectReadyRedis(url: string, log: pino.Logger, cluster: boolean): Promise<Redis> {
   // Until ready, the first failure ends this attempt (the caller logs it and retries later);
   // once ready, every error is logged and the client reconnects by itself.
   let ready = false;
   let failed: ((error: Error) => void) | undefined;
-  const redis = connectRedis(url, (error) => {
-    if (ready) log.warn({ err: error }, 'redis error');
-    else failed?.(error);
-  });
+  const redis = connectRedis(
+    url,
+    (error) => {
+      if (ready) log.warn({ err: error }, 'redis error');
+      else failed?.(error);
+    },
+    cluster,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       failed = reject;

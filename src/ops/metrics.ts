@@ -46,6 +46,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly queueDataLosses = new Counter({
+    name: 'boxoffice_queue_data_losses_total',
+    help: 'Times this instance found the queue store (Redis) had lost its data',
+    registers: [this.registry],
+  });
+
   constructor(sources: MetricsSources) {
     // A scrape gathers every metric at once: the four gauges share one read of the stores.
     let inFlight: ReturnType<MetricsSources['snapshot']> | undefined;

@@ -7,6 +7,12 @@ export const opsRoutes: RoutePlugin = async (app, { database: db, store, metrics
   const Status = Type.Object({ status: Type.String() });
   // A probe storm costs one ping of each store per second per instance.
   const ready = coalesce(() => Promise.all([db.ping(), store.ping()]), 1000);
+  const Ready = Type.Object({
+    status: Type.String(),
+    /** Times this instance found the queue store had lost its data, and the latest (ms). */
+    queueDataLosses: Type.Integer(),
+    queueDataLostAt: Type.Union([Type.String(), Type.Null()]),
+  });
 
   app.get(
     '/health/live',
@@ -20,13 +26,15 @@ export const opsRoutes: RoutePlugin = async (app, { database: db, store, metrics
       schema: {
         tags: ['operations'],
         summary: 'The database (and Redis, where configured) answer',
-        response: { 200: Status, ...errors(503) },
+        response: { 200: Ready, ...errors(503) },
       },
     },
     async () => {
       // Any failure here becomes 503 UNAVAILABLE through the error handler.
       await ready();
-      return { status: 'ready' };
+      const losses = store.losses();
+      const lostAt = losses.lastAt === null ? null : new Date(losses.lastAt).toISOString();
+      return { status: 'ready', queueDataLosses: losses.count, queueDataLostAt: lostAt };
     },
   );
 

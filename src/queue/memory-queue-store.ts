@@ -1,83 +1,119 @@
-import { FenwickTree } from './fenwick.js';
 import { admissionBudget } from './queue-rules.js';
 import {
   ADMISSION_RATE_WINDOW_MS,
   ADMISSION_SAMPLE_WINDOW_MS,
+  type AdvanceResult,
+  type DataLosses,
   type JoinResult,
   type QueueCounts,
   type QueueSettings,
   type QueueStore,
   type QueueTimings,
+  type RegisteredLine,
   type TicketRef,
   type TicketView,
 } from './queue-store.js';
+import { WaitingSlots } from './waiting-slots.js';
 
-interface Ticket {
+/** Most tickets one advance touches per phase, as in the Redis store. */
+export const DEFAULT_MEMORY_MAX_BATCH = 1_000;
+
+interface ActiveTicket {
   userId: string;
-  state: 'WAITING' | 'ACTIVE';
   activeUntil: number;
 }
 
-/** One concert's line. Every method runs to completion without awaiting, so each is atomic. */
+/**
+ * One concert's line. Every method runs to completion without awaiting, so each is atomic.
+ * Tickets are `base + 1 + slot`; a line starts at the clock in ms × 1000 (see QueueStore), so
+ * a token from before a restart never names a ticket of this process.
+ */
 class Line {
-  lastTicket = 0;
-  /** No WAITING ticket is below this number. */
-  head = 1;
-  readonly waitingMarks = new FenwickTree();
-  waitingCount = 0;
-  readonly tickets = new Map<number, Ticket>();
-  /** WAITING tickets by last sign of life, oldest first (a Map keeps insertion order). */
-  readonly lastSeen = new Map<number, number>();
-  /** ACTIVE tickets → activeUntil, in admission order. */
-  readonly active = new Map<number, number>();
+  /** Tickets at or below base were issued before this line existed (a previous process). */
+  readonly base: number;
+  /** The last slot issued. */
+  lastSlot = -1;
+  readonly waiting = new WaitingSlots();
+  /** ACTIVE tickets by slot, in admission order. */
+  readonly active = new Map<number, ActiveTicket>();
+  /** Each user's WAITING or ACTIVE slot. */
   readonly byUser = new Map<string, number>();
   /** Admission times within the sample window, ascending. */
   admissions: number[] = [];
+  /** The idle sweep's cursor: the last slot it looked at. */
+  sweptTo = -1;
+  lastJoin = 0;
+  /** On the registry of lines to advance: since its latest join, until found empty a while. */
+  registered = false;
+  /** What is stored; the line admits nobody until all three are (see QueueStore.advance). */
+  settings: Partial<QueueSettings> = {};
 
-  constructor(public settings: QueueSettings) {}
+  constructor(now: number) {
+    this.base = now * 1000;
+  }
 
-  remove(ticket: number): void {
-    const t = this.tickets.get(ticket);
+  slotOf(ticket: number): number {
+    return ticket - this.base - 1;
+  }
+
+  ticketOf(slot: number): number {
+    return this.base + 1 + slot;
+  }
+
+  removeWaiting(slot: number): void {
+    const userId = this.waiting.userAt(slot);
+    this.waiting.remove(slot);
+    if (userId !== undefined && this.byUser.get(userId) === slot) this.byUser.delete(userId);
+  }
+
+  removeActive(slot: number): void {
+    const t = this.active.get(slot);
     if (!t) return;
-    this.tickets.delete(ticket);
-    if (t.state === 'WAITING') {
-      this.waitingMarks.add(ticket, -1);
-      this.waitingCount--;
-      this.lastSeen.delete(ticket);
-    } else {
-      this.active.delete(ticket);
+    this.active.delete(slot);
+    if (this.byUser.get(t.userId) === slot) this.byUser.delete(t.userId);
+  }
+
+  /** Where the slot is, without judging time. With `owner`, another user's slot is absent. */
+  find(slot: number, owner?: string): 'WAITING' | 'ACTIVE' | undefined {
+    const active = this.active.get(slot);
+    if (active) return owner === undefined || active.userId === owner ? 'ACTIVE' : undefined;
+    if (!this.waiting.has(slot)) return undefined;
+    return owner === undefined || this.waiting.userAt(slot) === owner ? 'WAITING' : undefined;
+  }
+
+  /** The slot's state at `now`, removing it first if it has lapsed or gone idle. */
+  current(
+    slot: number,
+    now: number,
+    timings: QueueTimings,
+    owner?: string,
+  ): 'WAITING' | 'ACTIVE' | undefined {
+    const state = this.find(slot, owner);
+    if (state === 'ACTIVE') {
+      if (this.active.get(slot)!.activeUntil > now) return state;
+      this.removeActive(slot);
+    } else if (state === 'WAITING') {
+      if (this.waiting.seenAt(slot) > now - timings.idleTimeoutMs) return state;
+      this.removeWaiting(slot);
     }
-    if (this.byUser.get(t.userId) === ticket) this.byUser.delete(t.userId);
+    return undefined;
   }
 
-  isIdle(ticket: number, now: number, idleTimeoutMs: number): boolean {
-    const seen = this.lastSeen.get(ticket);
-    return seen !== undefined && seen <= now - idleTimeoutMs;
-  }
-
-  /** The ticket's state at `now`, removing it first if it has lapsed or gone idle. */
-  current(ticket: number, now: number, timings: QueueTimings): Ticket | undefined {
-    const t = this.tickets.get(ticket);
-    if (!t) return undefined;
-    const lapsed =
-      t.state === 'ACTIVE' ? t.activeUntil <= now : this.isIdle(ticket, now, timings.idleTimeoutMs);
-    if (lapsed) {
-      this.remove(ticket);
-      return undefined;
-    }
-    return t;
-  }
-
-  viewOf(ticket: number, t: Ticket | undefined, now: number): TicketView {
-    if (!t) return { state: 'EXPIRED' };
-    if (t.state === 'ACTIVE') return { state: 'ACTIVE', activeUntil: t.activeUntil };
+  viewOf(
+    slot: number,
+    state: 'WAITING' | 'ACTIVE' | undefined,
+    now: number,
+    defaults: QueueSettings,
+  ): TicketView {
+    if (state === undefined) return { state: 'EXPIRED' };
+    if (state === 'ACTIVE') return { state: 'ACTIVE', activeUntil: this.active.get(slot)!.activeUntil };
     this.trimAdmissions(now);
     const oldest = this.admissions[0];
     return {
       state: 'WAITING',
-      position: this.waitingMarks.prefix(ticket),
+      position: this.waiting.rank(slot),
       admissions: { count: this.admissions.length, spanMs: oldest === undefined ? 0 : now - oldest },
-      settings: { ...this.settings },
+      settings: { ...defaults, ...this.settings },
     };
   }
 
@@ -95,41 +131,75 @@ class Line {
   }
 }
 
+/**
+ * A fresh flat copy of a string. Ids built by concatenation (a UUID from a token's bytes) are
+ * trees of string pieces in V8 — several hundred bytes each where the flat string is 56 —
+ * and the store keeps one per waiter.
+ */
+function flat(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+function complete(settings: Partial<QueueSettings>): QueueSettings | undefined {
+  const { maxActive, admitPerSecond, paused } = settings;
+  if (maxActive === undefined || admitPerSecond === undefined || paused === undefined) return undefined;
+  return { maxActive, admitPerSecond, paused };
+}
+
+/**
+ * The waiting room in process, for one instance. A waiter costs one slot in a block (its user,
+ * its last-seen time and a bit, ~17 bytes) and one `byUser` entry: about 100 bytes of heap
+ * beside the user id string itself (bench: `line`).
+ */
 export class MemoryQueueStore implements QueueStore {
   private readonly lines = new Map<string, Line>();
+  /** Settings of concerts whose line was never joined. */
+  private readonly settingsOnly = new Map<string, Partial<QueueSettings>>();
+  private readonly lossLog: DataLosses = { count: 0, lastAt: null };
+  private readonly maxBatch: number;
 
   constructor(
     private readonly timings: QueueTimings,
     private readonly defaults: QueueSettings,
-  ) {}
-
-  private line(concertId: string): Line {
-    let line = this.lines.get(concertId);
-    if (!line) {
-      line = new Line({ ...this.defaults });
-      this.lines.set(concertId, line);
-    }
-    return line;
+    options: { maxBatch?: number } = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? DEFAULT_MEMORY_MAX_BATCH;
   }
 
   async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
-    const line = this.line(concertId);
+    let line = this.lines.get(concertId);
+    const started = !line;
+    if (!line) {
+      line = new Line(now);
+      line.settings = this.settingsOnly.get(concertId) ?? {};
+      this.settingsOnly.delete(concertId);
+      this.lines.set(concertId, line);
+    }
+    line.lastJoin = Math.max(line.lastJoin, now);
+    line.registered = true;
     const existing = line.byUser.get(userId);
     if (existing !== undefined) {
-      const t = line.current(existing, now, this.timings);
-      if (t) {
-        if (t.state === 'WAITING') this.touch(line, existing, now);
-        return { ticket: existing, created: false, view: line.viewOf(existing, t, now) };
+      const state = line.current(existing, now, this.timings);
+      if (state) {
+        if (state === 'WAITING') line.waiting.touch(existing, now);
+        return {
+          ticket: line.ticketOf(existing),
+          created: false,
+          started,
+          view: line.viewOf(existing, state, now, this.defaults),
+        };
       }
     }
-    const ticket = ++line.lastTicket;
-    const t: Ticket = { userId, state: 'WAITING', activeUntil: 0 };
-    line.tickets.set(ticket, t);
-    line.byUser.set(userId, ticket);
-    line.waitingMarks.add(ticket, 1);
-    line.waitingCount++;
-    line.lastSeen.set(ticket, now);
-    return { ticket, created: true, view: line.viewOf(ticket, t, now) };
+    const slot = ++line.lastSlot;
+    const kept = flat(userId);
+    line.waiting.add(slot, kept, now);
+    line.byUser.set(kept, slot);
+    return {
+      ticket: line.ticketOf(slot),
+      created: true,
+      started,
+      view: line.viewOf(slot, 'WAITING', now, this.defaults),
+    };
   }
 
   async view(
@@ -140,11 +210,11 @@ export class MemoryQueueStore implements QueueStore {
     owner?: string,
   ): Promise<TicketView> {
     const line = this.lines.get(concertId);
-    if (!line) return { state: 'EXPIRED' };
-    if (owner !== undefined && line.tickets.get(ticket)?.userId !== owner) return { state: 'EXPIRED' };
-    const t = line.current(ticket, now, this.timings);
-    if (t?.state === 'WAITING' && touch) this.touch(line, ticket, now);
-    return line.viewOf(ticket, t, now);
+    if (!line || ticket <= line.base) return { state: 'EXPIRED', lost: true };
+    const slot = line.slotOf(ticket);
+    const state = line.current(slot, now, this.timings, owner);
+    if (state === 'WAITING' && touch) line.waiting.touch(slot, now);
+    return line.viewOf(slot, state, now, this.defaults);
   }
 
   async viewMany(
@@ -159,81 +229,144 @@ export class MemoryQueueStore implements QueueStore {
     return views;
   }
 
-  private touch(line: Line, ticket: number, now: number): void {
-    // Re-inserting moves the ticket to the end, keeping lastSeen ordered oldest first.
-    line.lastSeen.delete(ticket);
-    line.lastSeen.set(ticket, now);
-  }
-
   async leave(concertId: string, ticket: number, _now: number, owner?: string): Promise<void> {
     const line = this.lines.get(concertId);
-    if (owner !== undefined && line?.tickets.get(ticket)?.userId !== owner) return;
-    line?.remove(ticket);
+    if (!line || ticket <= line.base) return;
+    const slot = line.slotOf(ticket);
+    const state = line.find(slot, owner);
+    if (state === 'ACTIVE') line.removeActive(slot);
+    else if (state === 'WAITING') line.removeWaiting(slot);
   }
 
-  async advance(concertId: string, now: number): Promise<number> {
+  async advance(concertId: string, now: number): Promise<AdvanceResult> {
     const line = this.lines.get(concertId);
-    if (!line) return 0;
-    for (const [ticket, until] of line.active) {
-      if (until > now) break;
-      line.remove(ticket);
+    if (!line) return { admitted: 0, settingsMissing: false, live: false, lost: true };
+    let lapsed = 0;
+    for (const [slot, t] of line.active) {
+      if (t.activeUntil > now || lapsed === this.maxBatch) break;
+      line.removeActive(slot);
+      lapsed++;
     }
-    const idleCutoff = now - this.timings.idleTimeoutMs;
-    for (const [ticket, seen] of line.lastSeen) {
-      if (seen > idleCutoff) break;
-      line.remove(ticket);
-    }
+    this.sweepIdle(line, now);
     line.trimAdmissions(now);
-    let budget = admissionBudget(
-      line.settings,
-      line.active.size,
-      line.admittedSince(now - ADMISSION_RATE_WINDOW_MS),
+    const settings = complete(line.settings);
+    const result = (admitted: number) => ({
+      admitted,
+      settingsMissing: settings === undefined,
+      live: line.waiting.size + line.active.size > 0,
+      lost: false,
+    });
+    if (!settings) return result(0);
+    let budget = Math.min(
+      this.maxBatch,
+      admissionBudget(settings, line.active.size, line.admittedSince(now - ADMISSION_RATE_WINDOW_MS)),
     );
     let admitted = 0;
-    while (budget > 0 && line.waitingCount > 0) {
-      const t = line.tickets.get(line.head);
-      if (t?.state !== 'WAITING') {
-        line.head++;
-        continue;
-      }
-      const ticket = line.head;
-      line.waitingMarks.add(ticket, -1);
-      line.waitingCount--;
-      line.lastSeen.delete(ticket);
-      t.state = 'ACTIVE';
-      t.activeUntil = now + this.timings.activeTtlMs;
-      line.active.set(ticket, t.activeUntil);
+    const idleCutoff = now - this.timings.idleTimeoutMs;
+    let visited = 0;
+    while (budget > 0 && visited < this.maxBatch) {
+      const slot = line.waiting.first();
+      if (slot === undefined) break;
+      visited++;
+      const userId = line.waiting.userAt(slot)!;
+      const seen = line.waiting.seenAt(slot);
+      line.removeWaiting(slot);
+      if (seen <= idleCutoff) continue;
+      line.active.set(slot, { userId, activeUntil: now + this.timings.activeTtlMs });
+      line.byUser.set(userId, slot);
       line.admissions.push(now);
-      line.head++;
       admitted++;
       budget--;
     }
-    return admitted;
+    return result(admitted);
+  }
+
+  /** Walks the line from its cursor, a batch per step, as the Redis store does. */
+  private sweepIdle(line: Line, now: number): void {
+    const idleCutoff = now - this.timings.idleTimeoutMs;
+    let slot = line.sweptTo;
+    for (let i = 0; i < this.maxBatch; i++) {
+      const next = line.waiting.next(slot);
+      if (next === undefined) {
+        line.sweptTo = -1;
+        return;
+      }
+      slot = next;
+      if (line.waiting.seenAt(slot) <= idleCutoff) line.removeWaiting(slot);
+    }
+    line.sweptTo = slot;
   }
 
   async counts(concertId: string, now: number): Promise<QueueCounts> {
     const line = this.lines.get(concertId);
     if (!line) return { waiting: 0, active: 0 };
     let active = 0;
-    for (const until of line.active.values()) if (until > now) active++;
-    return { waiting: line.waitingCount, active };
+    for (const t of line.active.values()) if (t.activeUntil > now) active++;
+    return { waiting: line.waiting.size, active };
+  }
+
+  private storedSettings(concertId: string): Partial<QueueSettings> {
+    const line = this.lines.get(concertId);
+    if (line) return line.settings;
+    let settings = this.settingsOnly.get(concertId);
+    if (!settings) {
+      settings = {};
+      this.settingsOnly.set(concertId, settings);
+    }
+    return settings;
   }
 
   async getSettings(concertId: string): Promise<QueueSettings> {
-    return { ...(this.lines.get(concertId)?.settings ?? this.defaults) };
+    const stored = this.lines.get(concertId)?.settings ?? this.settingsOnly.get(concertId) ?? {};
+    return { ...this.defaults, ...stored };
   }
 
   async updateSettings(concertId: string, patch: Partial<QueueSettings>): Promise<QueueSettings> {
-    const line = this.line(concertId);
+    const stored = this.storedSettings(concertId);
     // Only the fields given: an explicit undefined must not wipe a setting.
     for (const [key, value] of Object.entries(patch) as [keyof QueueSettings, never][]) {
-      if (value !== undefined) line.settings[key] = value;
+      if (value !== undefined) stored[key] = value;
     }
-    return { ...line.settings };
+    return this.getSettings(concertId);
+  }
+
+  async restoreSettings(concertId: string, settings: QueueSettings): Promise<void> {
+    const stored = this.storedSettings(concertId);
+    for (const [key, value] of Object.entries(settings) as [keyof QueueSettings, never][]) {
+      if (stored[key] === undefined) stored[key] = value;
+    }
+  }
+
+  async registeredLines(): Promise<RegisteredLine[]> {
+    const lines: RegisteredLine[] = [];
+    for (const [concertId, line] of this.lines) {
+      if (line.registered) lines.push({ concertId, lastJoin: line.lastJoin });
+    }
+    return lines;
+  }
+
+  /** An unregistered line stays (a few empty structures) so its old tickets read EXPIRED, not lost. */
+  async unregister(concertId: string, lastJoin: number): Promise<void> {
+    const line = this.lines.get(concertId);
+    if (line && line.lastJoin === lastJoin) line.registered = false;
   }
 
   async concertIds(): Promise<string[]> {
-    return [...this.lines.keys()];
+    return (await this.registeredLines()).map((line) => line.concertId);
+  }
+
+  /** Nothing to lose while the process lives; a restarted process starts numbering anew. */
+  async checkForLoss(): Promise<boolean> {
+    return false;
+  }
+
+  recordLoss(now: number): void {
+    this.lossLog.count++;
+    this.lossLog.lastAt = now;
+  }
+
+  losses(): DataLosses {
+    return { ...this.lossLog };
   }
 
   async ping(): Promise<void> {}

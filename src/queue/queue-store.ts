@@ -3,7 +3,10 @@
  * (`MemoryQueueStore`, one instance) and in Redis (`RedisQueueStore`, any number of
  * instances). Each method is one atomic step of the queue, so callers never read-then-write.
  *
- * A ticket is a concert's arrival number (1, 2, 3, …): arrival order is ticket order.
+ * A ticket is a concert's arrival number: arrival order is ticket order. A line starts its
+ * numbering at the clock in ms × 1000 whenever it has no counter (it is new, or its store lost
+ * its data), so numbers are never reused: a token signed before a loss can never name a ticket
+ * issued after it, and reads EXPIRED with `lost: true`.
  * Tokens carry (concert, user, ticket) under a signature; the store only answers which state
  * a ticket is in.
  */
@@ -31,7 +34,15 @@ export interface AdmissionSample {
 export type TicketView =
   | { state: 'WAITING'; position: number; admissions: AdmissionSample; settings: QueueSettings }
   | { state: 'ACTIVE'; activeUntil: number }
+  /**
+   * `lost`: the ticket was issued before the store lost its data (a Redis that came back
+   * empty, a restarted process). Its holder is told to rejoin, but a buyer who already holds a
+   * seat may still pay for it (see QueueService.admit).
+   */
   | { state: 'EXPIRED'; lost?: true };
+
+/** Where a line's settings come from when the store has none (a new line, or after a loss). */
+export type SettingsSource = (concertId: string) => Promise<QueueSettings>;
 
 /** A ticket and the user it must belong to (see `view`'s owner). */
 export interface TicketRef {
@@ -43,7 +54,39 @@ export interface JoinResult {
   ticket: number;
   /** false when the user already held a WAITING or ACTIVE ticket, which is returned. */
   created: boolean;
+  /**
+   * This join started the line's numbering: the line is new, or its data was lost. Its
+   * settings are then restored from their source (the line admits nobody until they are).
+   */
+  started: boolean;
   view: TicketView;
+}
+
+export interface AdvanceResult {
+  admitted: number;
+  /**
+   * The line's settings are not (all) stored, so nobody was admitted: they were never set, or
+   * were lost with the store's data. Never fall back to defaults (a lost pause would resume a
+   * sale): restore them from their source with `restoreSettings`.
+   */
+  settingsMissing: boolean;
+  /** Someone waits or holds an active slot (lapsed ones not yet swept included). */
+  live: boolean;
+  /** The line has no counters: nobody ever joined it, or its data was lost. */
+  lost: boolean;
+}
+
+/** A line in the registry of lines to advance, with the time (ms) of its latest join. */
+export interface RegisteredLine {
+  concertId: string;
+  lastJoin: number;
+}
+
+/** Losses of the store's data this instance noticed. */
+export interface DataLosses {
+  count: number;
+  /** When the latest was noticed (ms since epoch), or null. */
+  lastAt: number | null;
 }
 
 export interface QueueCounts {
@@ -67,9 +110,7 @@ export interface QueueStore {
    * from being dropped as idle. Unknown tickets are EXPIRED. A lapsed ACTIVE ticket is
    * EXPIRED at once, whether or not `advance` has run.
    *
-   * `owner`, when given, must be the ticket's user, else the ticket reads EXPIRED: signed
-   * tokens outlive a store that lost its data (a restart of the in-process store, a Redis
-   * without persistence), whose ticket numbers start again at 1 for other users.
+   * `owner`, when given, must be the ticket's user, else the ticket reads EXPIRED.
    */
   view(concertId: string, ticket: number, now: number, touch: boolean, owner?: string): Promise<TicketView>;
 
@@ -95,17 +136,39 @@ export interface QueueStore {
    * One atomic admission step: expires lapsed ACTIVE tickets, drops idle WAITING ones, then
    * admits from the front of the line while fewer than maxActive are ACTIVE and fewer than
    * admitPerSecond were admitted in the last second (a sliding window). Safe to call from
-   * any instance at any moment; returns how many were admitted.
+   * any instance at any moment. A line whose settings are not stored admits nobody.
    */
-  advance(concertId: string, now: number): Promise<number>;
+  advance(concertId: string, now: number): Promise<AdvanceResult>;
 
   counts(concertId: string, now: number): Promise<QueueCounts>;
 
+  /** The stored settings; a field not stored reads as this instance's default. */
   getSettings(concertId: string): Promise<QueueSettings>;
   updateSettings(concertId: string, patch: Partial<QueueSettings>): Promise<QueueSettings>;
+  /**
+   * Stores the settings fields that are not stored yet (after a loss, from their source); an
+   * operator's change made meanwhile is kept.
+   */
+  restoreSettings(concertId: string, settings: QueueSettings): Promise<void>;
 
-  /** Concerts whose line has been joined (or configured), for the admission ticker to advance. */
+  /**
+   * The registry of lines the admission ticker advances: every join registers its line with
+   * its `now`, and lines are taken off once empty for a while (`unregister`).
+   */
+  registeredLines(): Promise<RegisteredLine[]>;
+  /** Takes a line off the registry, unless it was joined after `lastJoin`. */
+  unregister(concertId: string, lastJoin: number): Promise<void>;
+  /** The concert ids of `registeredLines`. */
   concertIds(): Promise<string[]>;
+
+  /**
+   * Checks that the store has not lost its data since this instance last looked (a marker it
+   * keeps vanished: a Redis FLUSHALL, a failover to an empty replica); counts each loss seen.
+   */
+  checkForLoss(now: number): Promise<boolean>;
+  /** Counts a loss noticed elsewhere (a registered line found without its counters). */
+  recordLoss(now: number): void;
+  losses(): DataLosses;
 
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,7 +7,8 @@ export interface QueueTokenClaims {
   ticket: number;
 }
 
-const PAYLOAD_BYTES = 16 + 16 + 6;
+/** Tickets are numbered from the clock in ms × 1000 (~2^51), so they take 8 bytes. */
+const PAYLOAD_BYTES = 16 + 16 + 8;
 
 /**
  * A queue token names its concert, its user and its ticket number under the server's
@@ -23,7 +24,7 @@ export class QueueTokens {
     const payload = Buffer.alloc(PAYLOAD_BYTES);
     uuidToBytes(claims.concertId).copy(payload, 0);
     uuidToBytes(claims.userId).copy(payload, 16);
-    payload.writeUIntBE(claims.ticket, 32, 6);
+    payload.writeBigUInt64BE(BigInt(claims.ticket), 32);
     return this.signer.sign(TOKEN_KIND.queue, payload);
   }
 
@@ -31,10 +32,12 @@ export class QueueTokens {
     return this.verified.verify(token, (t) => {
       const payload = this.signer.open(TOKEN_KIND.queue, t);
       if (payload?.length !== PAYLOAD_BYTES) return null;
+      const ticket = payload.readBigUInt64BE(32);
+      if (ticket > BigInt(Number.MAX_SAFE_INTEGER)) return null;
       return Object.freeze({
         concertId: bytesToUuid(payload.subarray(0, 16)),
         userId: bytesToUuid(payload.subarray(16, 32)),
-        ticket: payload.readUIntBE(32, 6),
+        ticket: Number(ticket),
       });
     });
   }

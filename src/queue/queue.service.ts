@@ -2,7 +2,7 @@ import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { estimateWaitSeconds } from './queue-rules.js';
-import type { QueueSettings, QueueStore, QueueTimings, TicketView } from './queue-store.js';
+import type { QueueSettings, QueueStore, QueueTimings, SettingsSource, TicketView } from './queue-store.js';
 import type { QueueTokenClaims, QueueTokens } from './queue-token.js';
 
 export interface QueueStatus {
@@ -25,11 +25,15 @@ export class QueueService {
     private readonly concerts: ConcertsService,
     private readonly clock: Clock,
     private readonly timings: QueueTimings,
+    private readonly settingsSource: SettingsSource,
   ) {}
 
   async join(userId: string, concertId: string): Promise<{ created: boolean; status: QueueStatus }> {
     await this.concerts.assertExists(concertId);
-    const { ticket, created, view } = await this.store.join(concertId, userId, this.clock.now());
+    const { ticket, created, started, view } = await this.store.join(concertId, userId, this.clock.now());
+    // A line that starts (new, or after its store lost its data) admits nobody until its
+    // settings are back from their source; the admission ticker would restore them too.
+    if (started) await this.store.restoreSettings(concertId, await this.settingsSource(concertId));
     const token = this.tokens.issue({ concertId, userId, ticket });
     return { created, status: this.present(token, concertId, view) };
   }

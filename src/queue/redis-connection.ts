@@ -1,16 +1,45 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './redis-queue-store.js';
 
 /**
- * A Redis connection for the queue. No offline queue and one retry per command: with Redis
- * gone, a request fails at once (503 UNAVAILABLE) instead of waiting for a reconnect, and
- * the client keeps reconnecting in the background so service resumes by itself.
+ * A Redis connection for the queue: one server, or with `cluster` a Redis Cluster that `url`
+ * names one node of (the client learns the others and follows slot moves). No offline queue
+ * and one retry per command: with Redis gone, a request fails at once (503 UNAVAILABLE)
+ * instead of waiting for a reconnect, and the client keeps reconnecting in the background so
+ * service resumes by itself.
  */
-export function connectRedis(url: string, onError: (error: Error) => void = () => {}): Redis {
-  const redis = new Redis(url, {
+export function connectRedis(url: string, onError?: (error: Error) => void, cluster?: false): Redis;
+export function connectRedis(url: string, onError: (error: Error) => void, cluster: boolean): RedisClient;
+export function connectRedis(
+  url: string,
+  onError: (error: Error) => void = () => {},
+  cluster = false,
+): RedisClient {
+  const retryStrategy = (attempt: number) => Math.min(attempt * 100, 1000);
+  const options = {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    retryStrategy,
+  };
+  if (cluster) {
+    const { hostname, port, username, password } = new URL(url);
+    const client = new Cluster([{ host: hostname, port: Number(port || 6379) }], {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      clusterRetryStrategy: retryStrategy,
+      redisOptions: {
+        ...options,
+        ...(username ? { username: decodeURIComponent(username) } : {}),
+        ...(password ? { password: decodeURIComponent(password) } : {}),
+        ...(url.startsWith('rediss:') ? { tls: {} } : {}),
+      },
+    });
+    client.on('error', onError);
+    return client;
+  }
+  const redis = new Redis(url, {
+    ...options,
     // Commands issued in the same tick leave in one write: under a rush that is hundreds of
     // status reads per write instead of one syscall each.
     enableAutoPipelining: true,

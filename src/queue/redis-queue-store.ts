@@ -1,18 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { uuidToBytes } from '../auth/signer.js';
 import {
   ADMISSION_RATE_WINDOW_MS,
   ADMISSION_SAMPLE_WINDOW_MS,
+  type AdvanceResult,
+  type DataLosses,
   type JoinResult,
   type QueueCounts,
   type QueueSettings,
   type QueueStore,
   type QueueTimings,
+  type RegisteredLine,
   type TicketRef,
   type TicketView,
 } from './queue-store.js';
+
+/** A single Redis or a Redis Cluster (ioredis), as `connectRedis` makes them. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * The waiting room in Redis, shared by any number of instances.
@@ -22,18 +30,19 @@ import {
  * one injectable clock drives this store and the in-process one alike.
  *
  * All keys of a concert share the hash tag `{concertId}` (see `lineKeys`), so every script
- * touches a single slot and stays legal on Redis Cluster. The registry of concert ids lives in
- * another slot and is written outside the scripts.
+ * touches a single slot and runs on Redis Cluster. The registry of lines and the loss marker
+ * live in other slots and are only ever touched by single-key commands.
  *
- * What grows, and how it is bounded:
+ * What a waiter costs: one `waiting` entry (member: the user id, 16 bytes for a UUID; score:
+ * the ticket), 6 bytes of `seen` and a 64th of a `seenBlocks` entry — about 135 bytes at a
+ * million (bench: `line`). What grows, and how it is bounded:
  * - waiting/seen/active/users/owners hold live tickets only: every removal (leave, lapse, idle
- *   drop, admission) clears the ticket from all of them, so a line shrinks back to nothing
- *   once people stop joining (the admission ticker drops idle waiters and lapsed actives).
+ *   drop, admission) clears the ticket; `seen` and `seenBlocks` are reset whenever nobody
+ *   waits, so they span the current line only.
  * - admitted is trimmed to ADMISSION_SAMPLE_WINDOW_MS on every advance and status read, so
  *   it holds at most admitPerSecond × 60 entries.
- * - seq, settings and the concert registry are a few bytes per concert and are kept on
- *   purpose with no TTL: restarting seq would reissue ticket numbers that old, still-valid
- *   signed tokens carry, and hand those holders someone else's place.
+ * - meta and settings are a few bytes per concert, kept with no TTL.
+ * - the registry holds lines joined lately; the ticker takes a line off once empty a while.
  */
 
 export interface RedisQueueStoreOptions {
@@ -53,7 +62,7 @@ export const DEFAULT_MAX_BATCH = 1_000;
 export function lineKeys(prefix: string, concertId: string) {
   const base = `${prefix}{${concertId}}:`;
   return {
-    seq: `${base}seq`,
+    meta: `${base}meta`,
     waiting: `${base}waiting`,
     seen: `${base}seen`,
     active: `${base}active`,
@@ -61,26 +70,45 @@ export function lineKeys(prefix: string, concertId: string) {
     owners: `${base}owners`,
     admitted: `${base}admitted`,
     settings: `${base}settings`,
+    seenBlocks: `${base}seenBlocks`,
   };
 }
 
+/** The registry of lines to advance: ZSET concertId -> time of its latest join (ms). */
 export function registryKey(prefix: string): string {
-  return `${prefix}concerts`;
+  return `${prefix}lines`;
+}
+
+/** A value written once; its vanishing means Redis lost its data. */
+function markerKey(prefix: string): string {
+  return `${prefix}marker`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A user as the scripts store them: a UUID as its 16 bytes (a third of its text, and the
+ * biggest share of a waiter's cost), any other id as its text, which is never 16 bytes long.
+ */
+export function userMember(userId: string): Buffer | string {
+  if (UUID.test(userId)) return uuidToBytes(userId);
+  return Buffer.byteLength(userId) === 16 ? `${userId}\0` : userId;
 }
 
 const SCRIPTS = {
-  join: 8,
-  view: 7,
-  'view-many': 7,
-  leave: 5,
-  advance: 7,
+  join: 9,
+  view: 9,
+  'view-many': 9,
+  leave: 9,
+  advance: 9,
   counts: 2,
   'update-settings': 1,
+  unregister: 1,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 const READ_ONLY_SCRIPTS: ReadonlySet<ScriptName> = new Set(['counts']);
 
-type ScriptArg = string | number;
+type ScriptArg = string | number | Buffer;
 type ScriptFn = (...keysThenArgs: ScriptArg[]) => Promise<unknown>;
 
 /** ioredis method name of a script; prefixed because it lands on a connection the caller owns. */
@@ -170,7 +198,8 @@ function decodeSettings(values: unknown[], offset: number): QueueSettings {
 /** Decodes a view as lua/includes/view.lua encodes it, starting at `offset`. */
 function decodeView(values: unknown[], offset: number): TicketView {
   const state = toInt(values[offset], 'state');
-  if (state === 0) return { state: 'EXPIRED' };
+  if (state === 0)
+    return toInt(values[offset + 1], 'lost') === 1 ? { state: 'EXPIRED', lost: true } : { state: 'EXPIRED' };
   if (state === 1) return { state: 'ACTIVE', activeUntil: toInt(values[offset + 1], 'activeUntil') };
   return {
     state: 'WAITING',
@@ -187,9 +216,11 @@ export class RedisQueueStore implements QueueStore {
   private readonly prefix: string;
   private readonly maxBatch: number;
   private readonly scripts: Record<ScriptName, ScriptFn>;
+  private marker: string | undefined;
+  private readonly lossLog: DataLosses = { count: 0, lastAt: null };
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly timings: QueueTimings,
     private readonly defaults: QueueSettings,
     options: RedisQueueStoreOptions = {},
@@ -217,32 +248,28 @@ export class RedisQueueStore implements QueueStore {
   }
 
   private lineKeyList(concertId: string): string[] {
-    const k = lineKeys(this.prefix, concertId);
-    return [k.waiting, k.seen, k.active, k.users, k.owners, k.admitted, k.settings];
+    return Object.values(lineKeys(this.prefix, concertId));
   }
 
   async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
-    // The registry add is outside the script on purpose: it is in another slot, and adding to
-    // it again is harmless (it only tells the admission ticker which lines to advance). Sent in
-    // the same tick as the script, auto-pipelining puts both in one round trip. Should it
-    // fail, the join fails after the ticket was taken; joining again returns that same ticket.
-    const [joined] = await Promise.all([
-      this.scripts.join(
-        lineKeys(this.prefix, concertId).seq,
-        ...this.lineKeyList(concertId),
-        userId,
-        now,
-        this.timings.idleTimeoutMs,
-        ADMISSION_SAMPLE_WINDOW_MS,
-        ...this.defaultArgs(),
-      ),
-      this.redis.sadd(registryKey(this.prefix), concertId),
-    ]);
+    const joined = await this.scripts.join(
+      ...this.lineKeyList(concertId),
+      userMember(userId),
+      now,
+      this.timings.idleTimeoutMs,
+      ADMISSION_SAMPLE_WINDOW_MS,
+      ...this.defaultArgs(),
+    );
+    // After the ticket is taken, never before: a registered line without counters reads as
+    // lost. Outside the script because the registry is in another slot. Should it fail, the
+    // join fails after the ticket was taken; joining again returns that same ticket.
+    await this.redis.zadd(registryKey(this.prefix), 'GT', String(now), concertId);
     const reply = toArray(joined, 'join');
     return {
       ticket: toInt(reply[0], 'ticket'),
       created: toInt(reply[1], 'created') === 1,
-      view: decodeView(reply, 2),
+      started: toInt(reply[2], 'started') === 1,
+      view: decodeView(reply, 3),
     };
   }
 
@@ -261,7 +288,7 @@ export class RedisQueueStore implements QueueStore {
       this.timings.idleTimeoutMs,
       ADMISSION_SAMPLE_WINDOW_MS,
       ...this.defaultArgs(),
-      owner ?? '',
+      owner === undefined ? '' : userMember(owner),
     );
     return decodeView(toArray(reply, 'view'), 0);
   }
@@ -280,27 +307,38 @@ export class RedisQueueStore implements QueueStore {
       this.timings.idleTimeoutMs,
       ADMISSION_SAMPLE_WINDOW_MS,
       ...this.defaultArgs(),
-      ...tickets.flatMap(({ ticket, owner }) => [ticket, owner ?? '']),
+      ...tickets.flatMap(({ ticket, owner }) => [ticket, owner === undefined ? '' : userMember(owner)]),
     );
     return toArray(reply, 'viewMany').map((view) => decodeView(toArray(view, 'viewMany item'), 0));
   }
 
   async leave(concertId: string, ticket: number, _now: number, owner?: string): Promise<void> {
-    await this.scripts.leave(...this.lineKeyList(concertId).slice(0, SCRIPTS.leave), ticket, owner ?? '');
+    await this.scripts.leave(
+      ...this.lineKeyList(concertId),
+      ticket,
+      owner === undefined ? '' : userMember(owner),
+    );
   }
 
-  async advance(concertId: string, now: number): Promise<number> {
-    const reply = await this.scripts.advance(
-      ...this.lineKeyList(concertId),
-      now,
-      this.timings.activeTtlMs,
-      this.timings.idleTimeoutMs,
-      ADMISSION_RATE_WINDOW_MS,
-      ADMISSION_SAMPLE_WINDOW_MS,
-      this.maxBatch,
-      ...this.defaultArgs(),
+  async advance(concertId: string, now: number): Promise<AdvanceResult> {
+    const reply = toArray(
+      await this.scripts.advance(
+        ...this.lineKeyList(concertId),
+        now,
+        this.timings.activeTtlMs,
+        this.timings.idleTimeoutMs,
+        ADMISSION_RATE_WINDOW_MS,
+        ADMISSION_SAMPLE_WINDOW_MS,
+        this.maxBatch,
+      ),
+      'advance',
     );
-    return toInt(reply, 'admitted');
+    return {
+      admitted: toInt(reply[0], 'admitted'),
+      settingsMissing: toInt(reply[1], 'settingsMissing') === 1,
+      live: toInt(reply[2], 'waiting') + toInt(reply[3], 'active') > 0,
+      lost: toInt(reply[4], 'lost') === 1,
+    };
   }
 
   async counts(concertId: string, now: number): Promise<QueueCounts> {
@@ -324,11 +362,20 @@ export class RedisQueueStore implements QueueStore {
     };
   }
 
-  /**
-   * Only the fields named in the patch are stored; the rest keep following this instance's
-   * defaults (which all instances share through config).
-   */
+  /** Only the fields named in the patch are stored. */
   async updateSettings(concertId: string, patch: Partial<QueueSettings>): Promise<QueueSettings> {
+    return this.writeSettings(concertId, 'patch', patch);
+  }
+
+  async restoreSettings(concertId: string, settings: QueueSettings): Promise<void> {
+    await this.writeSettings(concertId, 'restore', settings);
+  }
+
+  private async writeSettings(
+    concertId: string,
+    mode: 'patch' | 'restore',
+    patch: Partial<QueueSettings>,
+  ): Promise<QueueSettings> {
     const fields: ScriptArg[] = [];
     if (patch.maxActive !== undefined) fields.push('maxActive', patch.maxActive);
     if (patch.admitPerSecond !== undefined) fields.push('admitPerSecond', patch.admitPerSecond);
@@ -336,13 +383,49 @@ export class RedisQueueStore implements QueueStore {
     const reply = await this.scripts['update-settings'](
       lineKeys(this.prefix, concertId).settings,
       ...this.defaultArgs(),
+      mode,
       ...fields,
     );
     return decodeSettings(toArray(reply, 'updateSettings'), 0);
   }
 
+  async registeredLines(): Promise<RegisteredLine[]> {
+    const flat = await this.redis.zrange(registryKey(this.prefix), '0', '-1', 'WITHSCORES');
+    const lines: RegisteredLine[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      lines.push({ concertId: flat[i]!, lastJoin: toInt(flat[i + 1], 'lastJoin') });
+    }
+    return lines;
+  }
+
+  async unregister(concertId: string, lastJoin: number): Promise<void> {
+    await this.scripts.unregister(registryKey(this.prefix), concertId, lastJoin);
+  }
+
   async concertIds(): Promise<string[]> {
-    return this.redis.smembers(registryKey(this.prefix));
+    return (await this.registeredLines()).map((line) => line.concertId);
+  }
+
+  async checkForLoss(now: number): Promise<boolean> {
+    // SET NX GET: the marker as it was (null: missing, and now set to ours) in one step.
+    const candidate = randomUUID();
+    const previous = (await this.redis.call('SET', markerKey(this.prefix), candidate, 'NX', 'GET')) as
+      | string
+      | null;
+    const current = previous ?? candidate;
+    const lost = this.marker !== undefined && current !== this.marker;
+    this.marker = current;
+    if (lost) this.recordLoss(now);
+    return lost;
+  }
+
+  recordLoss(now: number): void {
+    this.lossLog.count++;
+    this.lossLog.lastAt = now;
+  }
+
+  losses(): DataLosses {
+    return { ...this.lossLog };
   }
 
   async ping(): Promise<void> {

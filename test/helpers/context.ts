@@ -91,7 +91,7 @@ export class TestContext {
 
   /** One admission step at the current time (what the ticker does every 100 ms). */
   async advance(concertId: string): Promise<number> {
-    return this.store.advance(concertId, this.clock.now());
+    return (await this.store.advance(concertId, this.clock.now())).admitted;
   }
 
   /** A user admitted to the concert: returns the user and the ACTIVE queue token. */

@@ -1168,6 +1168,8 @@ export interface paths {
           content: {
             'application/json': {
               status: string;
+              queueDataLosses: number;
+              queueDataLostAt: string | null;
             };
           };
         };

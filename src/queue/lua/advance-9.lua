@@ -1,22 +1,18 @@
 --[[
   One admission step. Expires lapsed ACTIVE tickets, drops idle WAITING ones, then admits from
   the front of the line while fewer than maxActive are ACTIVE and fewer than admitPerSecond
-  were admitted within the rate window (sliding), unless paused. Being one script, it is atomic:
-  any number of instances may run it at any moment without admitting anyone twice or
-  overshooting a limit.
+  were admitted within the rate window (sliding), unless paused or the line's settings are not
+  stored. Being one script, it is atomic: any number of instances may run it at any moment
+  without admitting anyone twice or overshooting a limit.
 
-  Each phase touches at most `maxBatch` tickets so that a huge backlog never blocks Redis for
-  long; whatever is left waits for the next step. An idle ticket the sweep did not reach is
-  still never admitted: the admission loop drops it instead.
+  Each phase touches at most `maxBatch` tickets so that a huge line never blocks Redis for
+  long. The idle sweep looks only into blocks that may hold an idle ticket (see
+  includes/sweep-idle.lua), so a step costs O(log n) while everyone keeps polling. An idle
+  ticket the sweep did not reach is still never admitted (the admission loop drops it) and
+  reads EXPIRED.
 
   Input:
-    KEYS[1]  waiting   ZSET
-    KEYS[2]  seen      ZSET
-    KEYS[3]  active    ZSET
-    KEYS[4]  users     HASH
-    KEYS[5]  owners    HASH
-    KEYS[6]  admitted  ZSET
-    KEYS[7]  settings  HASH
+    KEYS[1..9]  the line's keys (see includes/keys.lua)
 
     ARGV[1]  now (ms since epoch, the caller's clock)
     ARGV[2]  activeTtlMs
@@ -24,16 +20,14 @@
     ARGV[4]  rateWindowMs
     ARGV[5]  sampleWindowMs
     ARGV[6]  maxBatch
-    ARGV[7]  default maxActive
-    ARGV[8]  default admitPerSecond
-    ARGV[9]  default paused (0/1)
 
   Output:
-    number of tickets admitted
+    {admitted, settingsMissing (0/1), waiting, active, lost (0/1: the line has no counters,
+     so it never had a ticket or lost its data)}
 ]]
 --- @include "keys"
 --- @include "score"
---- @include "remove-ticket"
+--- @include "sweep-idle"
 --- @include "settings"
 
 local k = lineKeys(1)
@@ -44,22 +38,36 @@ local rateWindowMs = tonumber(ARGV[4])
 local sampleWindowMs = tonumber(ARGV[5])
 local maxBatch = tonumber(ARGV[6])
 
-local lapsed = redis.call('ZRANGEBYSCORE', k.active, '-inf', now, 'LIMIT', 0, maxBatch)
-for i = 1, #lapsed do
-  removeTicket(k, lapsed[i])
+local meta = readMeta(k)
+if not meta then
+  return {0, 0, 0, 0, 1}
 end
 
-local idle = redis.call('ZRANGEBYSCORE', k.seen, '-inf', idleCutoff, 'LIMIT', 0, maxBatch)
-for i = 1, #idle do
-  removeTicket(k, idle[i])
+local lapsed = redis.call('ZRANGEBYSCORE', k.active, '-inf', now, 'LIMIT', 0, maxBatch)
+for i = 1, #lapsed do
+  removeActive(k, lapsed[i])
 end
+
+sweepIdle(k, meta, idleCutoff, math.max(1, math.floor(maxBatch / SEEN_BLOCK)))
 
 redis.call('ZREMRANGEBYSCORE', k.admitted, '-inf', now - sampleWindowMs)
 
-local maxActive, admitPerSecond, paused =
-  readSettings(k.settings, ARGV[7], ARGV[8], ARGV[9])
+local function done(admitted, settingsMissing)
+  local waiting = redis.call('ZCARD', k.waiting)
+  if waiting == 0 and meta.seenBase <= meta.seq then
+    -- Nobody waits: the next ticket becomes slot 0, so `seen` never spans past lines.
+    redis.call('DEL', k.seen, k.seenBlocks)
+    redis.call('HSET', k.meta, 'seenBase', ticketString(meta.seq + 1))
+  end
+  return {admitted, settingsMissing, waiting, redis.call('ZCARD', k.active), 0}
+end
+
+local maxActive, admitPerSecond, paused = storedSettings(k.settings)
+if not maxActive then
+  return done(0, 1)
+end
 if paused == 1 then
-  return 0
+  return done(0, 0)
 end
 -- Counted rather than ZCARD: lapsed tickets beyond the sweep's batch hold no slot.
 local activeCount = redis.call('ZCOUNT', k.active, above(now), '+inf')
@@ -81,21 +89,21 @@ end
 local admitted = 0
 local visited = 0
 while admitted < budget and visited < maxBatch do
-  local head = redis.call('ZRANGE', k.waiting, 0, 0)[1]
-  if not head then
+  local head = redis.call('ZPOPMIN', k.waiting)
+  if #head == 0 then
     break
   end
   visited = visited + 1
-  local seen = redis.call('ZSCORE', k.seen, head)
-  if seen and tonumber(seen) <= idleCutoff then
-    removeTicket(k, head)
-  else
-    redis.call('ZREM', k.waiting, head)
-    redis.call('ZREM', k.seen, head)
-    redis.call('ZADD', k.active, stamp + activeTtlMs, head)
+  local user, ticket = head[1], ticketString(head[2])
+  local seen = seenAt(k, meta, ticket)
+  setSeen(k, meta, ticket, 0)
+  if seen > idleCutoff then
+    redis.call('ZADD', k.active, stamp + activeTtlMs, ticket)
+    redis.call('HSET', k.users, user, ticket)
+    redis.call('HSET', k.owners, ticket, user)
     -- Tickets are unique within a line and admitted once, so the ticket is a unique member.
-    redis.call('ZADD', k.admitted, stamp, head)
+    redis.call('ZADD', k.admitted, stamp, ticket)
     admitted = admitted + 1
   end
 end
-return admitted
+return done(admitted, 0)
