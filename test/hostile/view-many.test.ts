@@ -7,25 +7,30 @@ announceSkips('batched ticket reads');
 const timings = { activeTtlMs: 10_000, idleTimeoutMs: 5_000 };
 const concertId = '11111111-2222-4333-8444-555555555555';
 const user = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+/** The n-th ticket of a line first joined at `t0`: lines number from the clock in ms × 1000. */
+const nth = (t0: number, n: number) => t0 * 1000 + n;
 
 describe.each(backends)('viewMany on the $name store', (backend) => {
   let store: QueueStore & { dispose(): Promise<void> };
   beforeEach(async () => {
-    store = await backend.openQueueStore(timings, { maxActive: 2, admitPerSecond: 100, paused: false });
+    const settings = { maxActive: 2, admitPerSecond: 100, paused: false };
+    store = await backend.openQueueStore(timings, settings);
+    // As the first join or the admission ticker restores them from their source.
+    await store.restoreSettings(concertId, settings);
   });
   afterEach(() => store.dispose());
 
   test('when many tickets are read in one call, then each view is what view() says, in order, owners checked', async () => {
     const t0 = 1_000_000;
     for (let i = 1; i <= 6; i++) await store.join(concertId, user(i), t0);
-    expect(await store.advance(concertId, t0)).toBe(2); // tickets 1 and 2 ACTIVE, 3..6 WAITING
+    expect((await store.advance(concertId, t0)).admitted).toBe(2); // tickets 1 and 2 ACTIVE, 3..6 WAITING
     const refs = [
-      { ticket: 4, owner: user(4) },
-      { ticket: 1, owner: user(1) },
-      { ticket: 3, owner: user(3) },
-      { ticket: 5, owner: user(6) }, // someone else's ticket reads EXPIRED
-      { ticket: 99, owner: user(99) }, // unknown
-      { ticket: 6 }, // no owner check
+      { ticket: nth(t0, 4), owner: user(4) },
+      { ticket: nth(t0, 1), owner: user(1) },
+      { ticket: nth(t0, 3), owner: user(3) },
+      { ticket: nth(t0, 5), owner: user(6) }, // someone else's ticket reads EXPIRED
+      { ticket: nth(t0, 99), owner: user(99) }, // unknown
+      { ticket: nth(t0, 6) }, // no owner check
     ];
     const batch = await store.viewMany(concertId, refs, t0 + 1, false);
     const single = [];
@@ -50,14 +55,14 @@ describe.each(backends)('viewMany on the $name store', (backend) => {
     for (let i = 1; i <= 4; i++) await store.join(concertId, user(i), t0);
     await store.viewMany(
       concertId,
-      [1, 2].map((ticket) => ({ ticket, owner: user(ticket) })),
+      [1, 2].map((n) => ({ ticket: nth(t0, n), owner: user(n) })),
       t0 + 4_000,
       true,
     );
     await store.advance(concertId, t0 + 6_000);
     const after = await store.viewMany(
       concertId,
-      [1, 2, 3, 4].map((ticket) => ({ ticket, owner: user(ticket) })),
+      [1, 2, 3, 4].map((n) => ({ ticket: nth(t0, n), owner: user(n) })),
       t0 + 6_000,
       false,
     );
@@ -70,7 +75,7 @@ describe.each(backends)('viewMany on the $name store', (backend) => {
     for (let i = 1; i <= 1200; i++) await store.join(concertId, user(i), t0);
     const views = await store.viewMany(
       concertId,
-      Array.from({ length: 1200 }, (_, i) => ({ ticket: i + 1, owner: user(i + 1) })),
+      Array.from({ length: 1200 }, (_, i) => ({ ticket: nth(t0, i + 1), owner: user(i + 1) })),
       t0 + 1,
       true,
     );
