@@ -1,7 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePorts } from './cluster.js';
@@ -64,13 +65,17 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly scratch: ScratchDirectory,
+    private readonly flags: readonly string[] = REDIS_PERSISTENCE,
   ) {
     this.dir = scratch.dir;
   }
 
-  /** A redis-server with the prescribed persistence on a spare port (or `port`), own data dir. */
-  static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePorts(1))[0]!, scratchDirectory('bo-redis-'));
+  /**
+   * A redis-server on a spare port (or `port`) with its own data dir, run with the prescribed
+   * persistence unless other `flags` are given (a cluster node's, say).
+   */
+  static async start(port?: number, flags: readonly string[] = REDIS_PERSISTENCE): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePorts(1))[0]!, scratchDirectory('bo-redis-'), flags);
     await server.restart();
     return server;
   }
@@ -92,7 +97,7 @@ export class RedisServer {
   async restart(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...REDIS_PERSISTENCE],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, ...this.flags],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
@@ -134,6 +139,50 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true });
     this.scratch.release();
   }
+}
+
+const run = promisify(execFile);
+
+/** Three (or `masters`) cluster-enabled servers of a test's own joined into one Redis Cluster, no replicas. */
+export async function startRedisCluster(
+  masters = 3,
+): Promise<{ nodes: RedisServer[]; stop(): Promise<void> }> {
+  const ports = await freePorts(masters);
+  const nodes: RedisServer[] = [];
+  const flags = [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ];
+  try {
+    for (const port of ports) nodes.push(await RedisServer.start(port, flags));
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    for (const port of ports) {
+      await eventually(
+        async () =>
+          (await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout.includes(
+            'cluster_state:ok',
+          ),
+        { timeoutMs: 10_000, everyMs: 50, what: `cluster state ok on ${port}` },
+      );
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw error;
+  }
+  return { nodes, stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))) };
 }
 
 /** Runs a PostgreSQL binary as the `postgres` OS user when this process is root (initdb refuses root). */

@@ -4,9 +4,9 @@ import { buildServer, Cluster, createScratchDatabase } from '../../harness/clust
 import { ClusterClient } from '../../harness/http.js';
 import { checkSale } from '../../harness/invariants.js';
 import { runSale } from '../../harness/sale.js';
+import { startRedisCluster } from '../../harness/stores.js';
 import { connectRedis } from '../../src/queue/redis-connection.js';
 import { lineKeys } from '../../src/queue/redis-queue-store.js';
-import { startRedisCluster } from '../queue/own-redis.js';
 
 /**
  * Two real instances on a Redis Cluster of three masters of this test's own (REDIS_CLUSTER=

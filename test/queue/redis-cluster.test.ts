@@ -1,9 +1,9 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisCluster } from '../../harness/stores.js';
 import type { QueueSettings, QueueTimings } from '../../src/queue/queue-store.js';
 import { connectRedis } from '../../src/queue/redis-connection.js';
 import { lineKeys, RedisQueueStore } from '../../src/queue/redis-queue-store.js';
-import { startRedisCluster } from './own-redis.js';
 import { queueStoreContract } from './queue-store.contract.js';
 import { randomPrefix } from './redis-target.js';
 import type { StoreHarness } from './store-harness.js';
