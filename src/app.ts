@@ -11,6 +11,10 @@ import { adminRoutes } from './admin/admin.routes.js';
 import { Signer } from './auth/signer.js';
 import { concertsRoutes } from './concerts/concerts.routes.js';
 import { ConcertsService } from './concerts/concerts.service.js';
+import { saleRoutes } from './concerts/sale.routes.js';
+import { SaleDay } from './concerts/sale-day.js';
+import { SaleSchedule } from './concerts/sale-schedule.js';
+import { ScheduledQueueStore } from './concerts/scheduled-queue-store.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -59,7 +63,7 @@ const defaultWebRoot = join(dirname(fileURLToPath(import.meta.url)), '..', 'web'
 
 /** Builds the whole service from its settings and stores. Never listens: see server.ts. */
 export async function buildApp(options: AppOptions): Promise<App> {
-  const { config, database, queueStore: store } = options;
+  const { config, database } = options;
   const clock = options.clock ?? systemClock;
   const db = database.db;
 
@@ -88,6 +92,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const accessTokens = new AccessTokens(signer);
   const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
   const concerts = new ConcertsService(db);
+  const schedule = new SaleSchedule(db, {
+    maxActive: config.queueMaxActive,
+    admitPerSecond: config.queueAdmitPerSecond,
+    paused: false,
+  });
+  const store = new ScheduledQueueStore(options.queueStore, schedule, config.prequeueMs, app.log);
+  const sales = new SaleDay(schedule, store);
   const users = new UsersService(db, accessTokens);
   const wallet = new WalletService(db);
   const reservations = new ReservationsService(db, concerts, {
@@ -150,6 +161,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reservations,
     wallet,
     payments,
+    sales,
     adminKey: config.adminKey,
     admittedBy: (id) => admittedHere.get(id) ?? 0,
   };
@@ -157,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     usersRoutes,
     queueRoutes,
     concertsRoutes,
+    saleRoutes,
     reservationsRoutes,
     walletRoutes,
     paymentsRoutes,

@@ -2,20 +2,22 @@ import { Type } from 'typebox';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
 import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
 import { requireAdmin } from '../http/auth.js';
-import { errors, IsoDate, Uuid } from '../http/schemas.js';
+import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
 import { AppError } from '../shared/errors.js';
 import { MAX_PRICE } from '../shared/money.js';
 
 const QueueAdmin = Type.Object({
-  waiting: Type.Integer(),
+  waiting: Type.Integer({ description: 'in line, pre-queue included' }),
+  prequeued: Type.Integer({ description: 'in the pre-queue of a scheduled sale, waiting for the draw' }),
   active: Type.Integer(),
   maxActive: Type.Integer(),
   admitPerSecond: Type.Integer(),
   paused: Type.Boolean(),
+  saleOpensAt: Type.Union([Timestamp, Type.Null()]),
 });
 
-export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey, clock, admittedBy }) => {
+export const adminRoutes: RoutePlugin = async (app, { concerts, adminKey, clock, admittedBy, sales }) => {
   const admin = { onRequest: requireAdmin(adminKey) };
   const Params = Type.Object({ concertId: Uuid });
 
@@ -31,6 +33,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey,
           {
             title: Type.String({ minLength: 1, maxLength: 200 }),
             venue: Type.String({ minLength: 1, maxLength: 200 }),
+            saleOpensAt: Type.Optional(Timestamp),
             dates: Type.Array(
               Type.Object(
                 {
@@ -56,7 +59,14 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey,
         clock.now(),
       );
       if (invalid) throw new AppError('VALIDATION_FAILED', invalid);
-      return reply.code(201).send(await concerts.create(request.body, clock.now()));
+      const { saleOpensAt, ...concert } = request.body;
+      const opensAt = saleOpensAt === undefined ? null : Date.parse(saleOpensAt);
+      const created = await concerts.create(concert, clock.now(), async (tx, concertId) => {
+        if (opensAt !== null) await sales.schedule.setOpening(concertId, opensAt, clock.now(), tx);
+      });
+      return reply
+        .code(201)
+        .send({ ...created, saleOpensAt: opensAt === null ? null : new Date(opensAt).toISOString() });
     },
   );
 
@@ -74,7 +84,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey,
     },
     async (request) => {
       await concerts.assertExists(request.params.concertId);
-      return queue.settings(request.params.concertId);
+      return sales.lineOf(request.params.concertId, clock.now());
     },
   );
 
@@ -84,7 +94,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey,
       ...admin,
       schema: {
         tags: ['admin'],
-        summary: 'Steer the line: max active, admission rate, pause',
+        summary: 'Steer the line: max active, admission rate, pause, opening time',
         security: [{ adminKey: [] }],
         params: Params,
         body: Type.Object(
@@ -92,6 +102,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey,
             maxActive: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
             admitPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
             paused: Type.Optional(Type.Boolean()),
+            saleOpensAt: Type.Optional(Type.Union([Timestamp, Type.Null()])),
           },
           { additionalProperties: false },
         ),
@@ -99,8 +110,11 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey,
       },
     },
     async (request) => {
-      await concerts.assertExists(request.params.concertId);
-      return queue.updateSettings(request.params.concertId, request.body);
+      const { concertId } = request.params;
+      await concerts.assertExists(concertId);
+      const { saleOpensAt, ...settings } = request.body;
+      const opensAt = saleOpensAt == null ? saleOpensAt : Date.parse(saleOpensAt);
+      return sales.steer(concertId, settings, opensAt, clock.now());
     },
   );
 
@@ -129,7 +143,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, adminKey,
       const { concertId } = request.params;
       await concerts.assertExists(concertId);
       const [line, seats] = await Promise.all([
-        queue.settings(concertId),
+        sales.lineOf(concertId, clock.now()),
         concerts.seatStats(clock.now(), concertId),
       ]);
       const s = seats[0] ?? { total: 0, held: 0, sold: 0 };

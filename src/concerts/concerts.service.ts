@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { concerts, seats, shows } from '../db/schema.js';
+import { concertSales, concerts, seats, shows } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import { todayUtc } from './dates.js';
 
@@ -11,6 +11,8 @@ export interface ConcertSummary {
   title: string;
   venue: string;
   dates: string[];
+  /** A scheduled opening (see sale-schedule.ts); null: on sale now. */
+  saleOpensAt: string | null;
 }
 
 export interface NewConcert {
@@ -63,15 +65,23 @@ export class ConcertsService {
 
   async list(now: number): Promise<ConcertSummary[]> {
     const rows = await this.db
-      .select({ id: concerts.id, title: concerts.title, venue: concerts.venue, date: shows.date })
+      .select({
+        id: concerts.id,
+        title: concerts.title,
+        venue: concerts.venue,
+        date: shows.date,
+        saleOpensAt: concertSales.saleOpensAt,
+      })
       .from(concerts)
       .leftJoin(shows, and(eq(shows.concertId, concerts.id), gte(shows.date, todayUtc(now))))
+      .leftJoin(concertSales, eq(concertSales.concertId, concerts.id))
       .orderBy(asc(concerts.createdAt), asc(concerts.id), asc(shows.date));
     const byId = new Map<string, ConcertSummary>();
     for (const row of rows) {
       let concert = byId.get(row.id);
       if (!concert) {
-        concert = { concertId: row.id, title: row.title, venue: row.venue, dates: [] };
+        const saleOpensAt = row.saleOpensAt?.toISOString() ?? null;
+        concert = { concertId: row.id, title: row.title, venue: row.venue, dates: [], saleOpensAt };
         byId.set(row.id, concert);
       }
       if (row.date) concert.dates.push(row.date);
@@ -137,7 +147,12 @@ export class ConcertsService {
     return { date: show.date, availableSeats, seats: list };
   }
 
-  async create(input: NewConcert, now: number): Promise<ConcertSummary> {
+  /** `alongside` runs in the same transaction (the sale's schedule is created with the concert). */
+  async create(
+    input: NewConcert,
+    now: number,
+    alongside?: (tx: Tx, concertId: string) => Promise<void>,
+  ): Promise<Omit<ConcertSummary, 'saleOpensAt'>> {
     const concertId = randomUUID();
     const dates = [...input.dates].sort((a, b) => a.date.localeCompare(b.date));
     await this.db.transaction(async (tx) => {
@@ -152,6 +167,7 @@ export class ConcertsService {
           .insert(seats)
           .values(Array.from({ length: count }, (_, i) => ({ showId, seatNumber: i + 1, price: d.price })));
       }
+      await alongside?.(tx, concertId);
     });
     return { concertId, title: input.title, venue: input.venue, dates: dates.map((d) => d.date) };
   }

@@ -7,6 +7,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { ConcertsService } from '../concerts/concerts.service.js';
+import type { SaleDay } from '../concerts/sale-day.js';
 import type { Database } from '../db/client.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { PaymentsService } from '../payments/payments.service.js';
@@ -40,6 +41,8 @@ export interface RouteDeps {
   reservations: ReservationsService;
   wallet: WalletService;
   payments: PaymentsService;
+  /** Scheduled sales: settings in PostgreSQL, opening, pre-queue draw. */
+  sales: SaleDay;
   adminKey: string | undefined;
   /** Admissions this instance made per concert since it started (operator console). */
   admittedBy: (concertId: string) => number;

@@ -1,4 +1,5 @@
 import { FenwickTree } from './fenwick.js';
+import { MemoryPrequeue } from './memory-prequeue.js';
 import { admissionBudget } from './queue-rules.js';
 import {
   ADMISSION_RATE_WINDOW_MS,
@@ -96,6 +97,17 @@ class Line {
 
 export class MemoryQueueStore implements QueueStore {
   private readonly lines = new Map<string, Line>();
+  readonly prequeue = new MemoryPrequeue({
+    nextTicket: (concertId) => ++this.line(concertId).lastTicket,
+    reserveTickets: (concertId, n) => {
+      const line = this.line(concertId);
+      line.lastTicket += n;
+      return line.lastTicket - n;
+    },
+    insertWaiting: (concertId, ticket, userId, now) =>
+      this.insertWaiting(this.line(concertId), ticket, userId, now),
+    idleTimeoutMs: () => this.timings.idleTimeoutMs,
+  });
 
   constructor(
     private readonly timings: QueueTimings,
@@ -122,13 +134,18 @@ export class MemoryQueueStore implements QueueStore {
       }
     }
     const ticket = ++line.lastTicket;
+    const t = this.insertWaiting(line, ticket, userId, now);
+    return { ticket, created: true, view: line.viewOf(ticket, t, now) };
+  }
+
+  private insertWaiting(line: Line, ticket: number, userId: string, now: number): Ticket {
     const t: Ticket = { userId, state: 'WAITING', activeUntil: 0 };
     line.tickets.set(ticket, t);
     line.byUser.set(userId, ticket);
     line.waitingMarks.add(ticket, 1);
     line.waitingCount++;
     line.lastSeen.set(ticket, now);
-    return { ticket, created: true, view: line.viewOf(ticket, t, now) };
+    return t;
   }
 
   async view(

@@ -1,3 +1,5 @@
+import type { PrequeueStore } from './prequeue-store.js';
+
 /**
  * The waiting room's state, per concert. Two implementations keep it: in process
  * (`MemoryQueueStore`, one instance) and in Redis (`RedisQueueStore`, any number of
@@ -31,7 +33,9 @@ export interface AdmissionSample {
 export type TicketView =
   | { state: 'WAITING'; position: number; admissions: AdmissionSample; settings: QueueSettings }
   | { state: 'ACTIVE'; activeUntil: number }
-  | { state: 'EXPIRED' };
+  | { state: 'EXPIRED' }
+  /** In a scheduled sale's pre-queue: no place until the draw at `opensAt`. */
+  | { state: 'PREQUEUED'; opensAt: number };
 
 export interface JoinResult {
   ticket: number;
@@ -91,6 +95,9 @@ export interface QueueStore {
 
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  /** The pre-queue of a scheduled sale (see prequeue-store.ts). */
+  readonly prequeue: PrequeueStore;
 }
 
 /** The window over which admissions are measured for the wait estimate. */

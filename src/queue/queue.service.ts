@@ -12,6 +12,10 @@ export interface QueueStatus {
   position: number | null;
   estimatedWaitSeconds: number | null;
   activeUntil: string | null;
+  /** The token's ticket number (a pre-queued buyer finds it in the published draw). */
+  ticket: number;
+  /** Set while the token waits in a scheduled sale's pre-queue: when its place is drawn. */
+  saleOpensAt?: string;
 }
 
 /**
@@ -31,14 +35,14 @@ export class QueueService {
     await this.concerts.assertExists(concertId);
     const { ticket, created, view } = await this.store.join(concertId, userId, this.clock.now());
     const token = this.tokens.issue({ concertId, userId, ticket });
-    return { created, status: this.present(token, concertId, view) };
+    return { created, status: this.present(token, concertId, ticket, view) };
   }
 
   /** A status read; it also counts as the waiting user's sign of life. */
   async status(token: string | undefined): Promise<QueueStatus> {
     const claims = this.verify(token);
     const view = await this.read(claims);
-    return this.present(token!, claims.concertId, view);
+    return this.present(token!, claims.concertId, claims.ticket, view);
   }
 
   async leave(token: string | undefined): Promise<void> {
@@ -86,10 +90,11 @@ export class QueueService {
     if (view.state === 'EXPIRED') {
       throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
     }
-    if (view.state === 'WAITING') {
+    if (view.state !== 'ACTIVE') {
+      const waiting = view.state === 'WAITING';
       throw new AppError('QUEUE_NOT_ACTIVE', 'You are still waiting in line', {
-        position: view.position,
-        estimatedWaitSeconds: this.estimate(view),
+        position: waiting ? view.position : null,
+        estimatedWaitSeconds: waiting ? this.estimate(view) : null,
       });
     }
     return claims;
@@ -117,7 +122,7 @@ export class QueueService {
     return estimateWaitSeconds(view.position, view.admissions, view.settings, this.timings);
   }
 
-  private present(token: string, concertId: string, view: TicketView): QueueStatus {
+  private present(token: string, concertId: string, ticket: number, view: TicketView): QueueStatus {
     switch (view.state) {
       case 'WAITING':
         return {
@@ -127,6 +132,18 @@ export class QueueService {
           position: view.position,
           estimatedWaitSeconds: this.estimate(view),
           activeUntil: null,
+          ticket,
+        };
+      case 'PREQUEUED':
+        return {
+          token,
+          concertId,
+          status: 'WAITING',
+          position: null,
+          estimatedWaitSeconds: null,
+          activeUntil: null,
+          ticket,
+          saleOpensAt: new Date(view.opensAt).toISOString(),
         };
       case 'ACTIVE':
         return {
@@ -136,6 +153,7 @@ export class QueueService {
           position: null,
           estimatedWaitSeconds: null,
           activeUntil: new Date(view.activeUntil).toISOString(),
+          ticket,
         };
       default:
         return {
@@ -145,6 +163,7 @@ export class QueueService {
           position: null,
           estimatedWaitSeconds: null,
           activeUntil: null,
+          ticket,
         };
     }
   }

@@ -12,6 +12,7 @@ import {
   type QueueTimings,
   type TicketView,
 } from './queue-store.js';
+import { RedisPrequeue } from './redis-prequeue.js';
 
 /**
  * The waiting room in Redis, shared by any number of instances.
@@ -185,6 +186,7 @@ export class RedisQueueStore implements QueueStore {
   private readonly prefix: string;
   private readonly maxBatch: number;
   private readonly scripts: Record<ScriptName, ScriptFn>;
+  readonly prequeue: RedisPrequeue;
 
   constructor(
     private readonly redis: Redis,
@@ -208,6 +210,14 @@ export class RedisQueueStore implements QueueStore {
       bound[name] = fn.bind(redis);
     }
     this.scripts = bound as Record<ScriptName, ScriptFn>;
+    this.prequeue = new RedisPrequeue(
+      redis,
+      this.prefix,
+      (concertId) => lineKeys(this.prefix, concertId),
+      timings.idleTimeoutMs,
+      (concertId) => redis.sadd(registryKey(this.prefix), concertId),
+      findScriptDir(),
+    );
   }
 
   private defaultArgs(): ScriptArg[] {
