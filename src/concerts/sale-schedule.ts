@@ -155,3 +155,16 @@ export class SaleSchedule {
     };
   }
 }
+
+/**
+ * The line settings as PostgreSQL holds them, for the admission ticker to restore a line whose
+ * copy in the queue store is missing (a Redis that came back empty): it must never fall back
+ * to un-paused defaults. Wire it as the ticker's `settingsSource`.
+ */
+export function postgresSettingsSource(
+  db: Executor,
+  defaults: QueueSettings,
+): (concertId: string) => Promise<QueueSettings> {
+  const schedule = new SaleSchedule(db, defaults);
+  return (concertId) => schedule.queueSettings(concertId);
+}

@@ -81,7 +81,9 @@ export class ScheduledQueueStore implements QueueStore {
 
   /**
    * The drawn line of a concert whose sale has opened, drawing it first if nobody has; null
-   * for a concert that never had a pre-queue. One draw at a time per instance.
+   * for a concert that never had a pre-queue. Callers come here once the opening has come (by
+   * their clock, or because the store says another instance closed the pre-queue). One draw at
+   * a time per instance.
    */
   async opened(concertId: string, now: number): Promise<DrawnLine | null> {
     const done = this.drawn.get(concertId);
@@ -154,7 +156,9 @@ export class ScheduledQueueStore implements QueueStore {
     if (phase.kind !== 'OPEN') {
       const pre = await this.inner.prequeue.prequeueView(concertId, ticket, now, touch, owner);
       if (pre === 'PREQUEUED') return { state: 'PREQUEUED', opensAt: phase.opensAt };
-      // EXPIRED may still be a line ticket from before the sale was scheduled.
+      // Not pre-queued: it may still be a line ticket from before the sale was scheduled.
+      if (pre === 'EXPIRED') return this.inner.view(concertId, ticket, now, touch, owner);
+      // CLOSED: an instance whose clock is ahead has opened the sale already.
     }
     const line = await this.opened(concertId, now);
     return this.inner.view(concertId, line ? line.lineTicket(ticket) : ticket, now, touch, owner);
