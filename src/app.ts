@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import type { App, RouteDeps } from './http/types.js';
+import { probeBackends } from './ops/backends.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { saleSnapshot } from './ops/sale-snapshot.js';
@@ -109,7 +110,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const queue = new QueueService(store, new QueueTokens(signer), concerts, clock, timings);
 
   const admittedHere = new Map<string, number>();
-  const metrics = new Metrics({ snapshot: () => saleSnapshot(store, concerts, clock.now()) });
+  const metrics = new Metrics({
+    snapshot: () => saleSnapshot(store, concerts, schedule, clock.now()),
+    backends: () => probeBackends(database, store),
+  });
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
 
   if (config.rateLimitPerMinute > 0) {

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { concertSales } from '../db/schema.js';
 import type { QueueSettings } from '../queue/queue-store.js';
@@ -125,19 +125,13 @@ export class SaleSchedule {
     return sale;
   }
 
-  /** Scheduled sales whose opening has come and whose draw is not done. */
-  async dueOpenings(now: number): Promise<string[]> {
+  /** Concerts whose line the operator has paused. */
+  async pausedConcerts(): Promise<Set<string>> {
     const rows = await this.db
       .select({ concertId: concertSales.concertId })
       .from(concertSales)
-      .where(
-        and(
-          isNotNull(concertSales.saleOpensAt),
-          lte(concertSales.saleOpensAt, new Date(now)),
-          isNull(concertSales.drawnAt),
-        ),
-      );
-    return rows.map((r) => r.concertId);
+      .where(eq(concertSales.paused, true));
+    return new Set(rows.map((r) => r.concertId));
   }
 
   /** The draw as anyone may see it; 404 for a concert that never had a scheduled opening. */
