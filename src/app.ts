@@ -22,6 +22,7 @@ import type { App, RouteDeps } from './http/types.js';
 import { probeBackends } from './ops/backends.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
+import { SaleSampler } from './ops/sale-sampler.js';
 import { saleSnapshot } from './ops/sale-snapshot.js';
 import { paymentsRoutes } from './payments/payments.routes.js';
 import { PaymentsService } from './payments/payments.service.js';
@@ -115,6 +116,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     backends: () => probeBackends(database, store),
   });
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
+  const sampler = new SaleSampler(
+    db,
+    (now) => saleSnapshot(store, concerts, schedule, now),
+    clock.now,
+    app.log,
+  );
 
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
@@ -166,6 +173,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     wallet,
     payments,
     sales,
+    sampler,
     adminKey: config.adminKey,
     admittedBy: (id) => admittedHere.get(id) ?? 0,
   };
@@ -200,6 +208,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const ticker = new AdmissionTicker(store, clock, app.log, (concertId, count) => {
       admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
       metrics.admitted.inc({ concert_id: concertId }, count);
+      sampler.admitted(concertId, count);
     });
     let lastPurge = 0;
     const sweep = async () => {
@@ -216,11 +225,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     let sweeper: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
       ticker.start();
+      sampler.start();
       sweeper = setInterval(() => void sweep(), SWEEP_PERIOD_MS);
       sweeper.unref();
     });
     app.addHook('onClose', async () => {
       ticker.stop();
+      sampler.stop();
       clearInterval(sweeper);
     });
   }

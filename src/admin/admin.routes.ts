@@ -4,6 +4,7 @@ import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
 import { requireAdmin } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import { SAMPLE_PERIOD_MS } from '../ops/sale-sampler.js';
 import { AppError } from '../shared/errors.js';
 import { MAX_PRICE } from '../shared/money.js';
 
@@ -17,7 +18,10 @@ const QueueAdmin = Type.Object({
   saleOpensAt: Type.Union([Timestamp, Type.Null()]),
 });
 
-export const adminRoutes: RoutePlugin = async (app, { concerts, adminKey, clock, admittedBy, sales }) => {
+export const adminRoutes: RoutePlugin = async (
+  app,
+  { concerts, adminKey, clock, admittedBy, sales, sampler },
+) => {
   const admin = { onRequest: requireAdmin(adminKey) };
   const Params = Type.Object({ concertId: Uuid });
 
@@ -153,6 +157,44 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, adminKey, clock,
         seatsTotal: s.total,
         seatsHeld: s.held,
         seatsSold: s.sold,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/concerts/:concertId/samples',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'The last 30 minutes of a sale, one sample every 5 s (the same on every instance)',
+        security: [{ adminKey: [] }],
+        params: Params,
+        response: {
+          200: Type.Object({
+            periodSeconds: Type.Number(),
+            samples: Type.Array(
+              Type.Object({
+                at: Timestamp,
+                waiting: Type.Integer(),
+                prequeued: Type.Integer(),
+                active: Type.Integer(),
+                admittedPerSecond: Type.Number(),
+                held: Type.Integer(),
+                sold: Type.Integer(),
+                revenue: Type.Integer({ description: 'won taken so far' }),
+              }),
+            ),
+          }),
+          ...errors(400, 401, 404),
+        },
+      },
+    },
+    async (request) => {
+      await concerts.assertExists(request.params.concertId);
+      return {
+        periodSeconds: SAMPLE_PERIOD_MS / 1000,
+        samples: await sampler.points(request.params.concertId, clock.now()),
       };
     },
   );

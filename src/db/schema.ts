@@ -192,3 +192,36 @@ export const concertSales = pgTable('concert_sales', {
   drawTickets: jsonb('draw_tickets').$type<number[]>(),
   drawnAt: ts('drawn_at'),
 });
+
+/**
+ * The operator's live charts (migration 0005): one row per concert per sampling period, written
+ * by whichever instance claimed the period, kept for 30 minutes. Every instance shows the same.
+ */
+export const saleSamples = pgTable(
+  'sale_samples',
+  {
+    concertId: uuid('concert_id').notNull(),
+    at: ts('at').notNull(),
+    waiting: integer('waiting').notNull(),
+    prequeued: integer('prequeued').notNull(),
+    active: integer('active').notNull(),
+    /** Admissions so far, summed over instances (sale_admissions at the time). */
+    admitted: bigint('admitted', { mode: 'number' }).notNull(),
+    held: integer('held').notNull(),
+    sold: integer('sold').notNull(),
+    revenue: bigint('revenue', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.concertId, t.at] }), index('sale_samples_at_idx').on(t.at)],
+);
+
+/** The sampling claim: one row; an instance samples a period only if it moves `last_at` forward. */
+export const saleSampler = pgTable('sale_sampler', {
+  id: integer('id').primaryKey(),
+  lastAt: ts('last_at').notNull(),
+});
+
+/** Admissions per concert, summed over instances (each adds what its own steps admitted). */
+export const saleAdmissions = pgTable('sale_admissions', {
+  concertId: uuid('concert_id').primaryKey(),
+  admitted: bigint('admitted', { mode: 'number' }).notNull(),
+});

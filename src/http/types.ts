@@ -10,6 +10,7 @@ import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { SaleDay } from '../concerts/sale-day.js';
 import type { Database } from '../db/client.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { SaleSampler } from '../ops/sale-sampler.js';
 import type { PaymentsService } from '../payments/payments.service.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { QueueStore } from '../queue/queue-store.js';
@@ -43,6 +44,8 @@ export interface RouteDeps {
   payments: PaymentsService;
   /** Scheduled sales: settings in PostgreSQL, opening, pre-queue draw. */
   sales: SaleDay;
+  /** The operator's live charts: samples shared by every instance. */
+  sampler: SaleSampler;
   adminKey: string | undefined;
   /** Admissions this instance made per concert since it started (operator console). */
   admittedBy: (concertId: string) => number;
