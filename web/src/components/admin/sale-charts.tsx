@@ -60,10 +60,12 @@ function Chart({
 }) {
   const last = points[points.length - 1]!;
   const end = Date.parse(last.at);
-  const start = end - WINDOW_MS;
+  // The last 30 minutes, or since the first sample when the sale is younger than that.
+  const start = Math.max(end - WINDOW_MS, Date.parse(points[0]!.at));
+  const span = Math.max(1, end - start);
   const max = Math.max(1, ...points.map(value));
   const xy = points.map((p) => {
-    const x = ((Date.parse(p.at) - start) / WINDOW_MS) * W;
+    const x = ((Date.parse(p.at) - start) / span) * W;
     const y = H - (value(p) / max) * (H - 4) - 2;
     return `${x.toFixed(1)},${y.toFixed(1)}`;
   });
