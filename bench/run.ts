@@ -2,7 +2,7 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   join, poll, seatmap, hold-spread, pay, hold-contended, rush (default: all)
+ *   --scenario <name[,name]>   join, poll, seatmap, hold-spread, pay, hold-contended, rush, sale-day (default: all)
  *   --mode embedded|cluster    default cluster
  *   --instances N              app instances in cluster mode (default 2)
  *   --duration S               seconds per measured load (default 10)
@@ -39,6 +39,7 @@ import { join as joinScenario } from './scenarios/join.js';
 import { pay } from './scenarios/pay.js';
 import { poll } from './scenarios/poll.js';
 import { rush } from './scenarios/rush.js';
+import { saleDay } from './scenarios/sale-day.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenarios/scenario.js';
 import { seatmap } from './scenarios/seatmap.js';
 
@@ -56,6 +57,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'hold-contended': holdContended,
   join: joinScenario,
   rush,
+  'sale-day': saleDay,
 };
 
 const CEILING_PORT = 4700;
@@ -197,8 +199,8 @@ async function main(): Promise<void> {
     };
     const results: ScenarioResult[] = [];
     for (const name of Object.keys(SCENARIOS).filter((n) => names.includes(n))) {
-      if (name === 'rush') {
-        // The rush starts instances of its own (harness/cluster.ts): stop these first.
+      if (name === 'rush' || name === 'sale-day') {
+        // The rush (and sale day) start instances of their own (harness/cluster.ts): stop these first.
         for (const i of cluster.instances) {
           if (i.child.exitCode !== null) throw new Error(`instance ${i.url} died:\n${i.output()}`);
         }
@@ -218,7 +220,12 @@ async function main(): Promise<void> {
       process.stderr.write('\n');
     }
     for (const i of cluster.instances) {
-      if (i.child.exitCode !== null && i.child.signalCode === null && !names.includes('rush')) {
+      if (
+        i.child.exitCode !== null &&
+        i.child.signalCode === null &&
+        !names.includes('rush') &&
+        !names.includes('sale-day')
+      ) {
         throw new Error(`instance ${i.url} died:\n${i.output()}`);
       }
     }
