@@ -2,7 +2,7 @@ import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { estimateWaitSeconds } from './queue-rules.js';
-import type { QueueSettings, QueueStore, QueueTimings, TicketView } from './queue-store.js';
+import type { QueueStore, QueueTimings, TicketView } from './queue-store.js';
 import type { QueueTokenClaims, QueueTokens } from './queue-token.js';
 
 export interface QueueStatus {
@@ -98,19 +98,6 @@ export class QueueService {
       });
     }
     return claims;
-  }
-
-  async settings(concertId: string): Promise<QueueSettings & { waiting: number; active: number }> {
-    const [settings, counts] = await Promise.all([
-      this.store.getSettings(concertId),
-      this.store.counts(concertId, this.clock.now()),
-    ]);
-    return { ...counts, ...settings };
-  }
-
-  async updateSettings(concertId: string, patch: Partial<QueueSettings>) {
-    await this.store.updateSettings(concertId, patch);
-    return this.settings(concertId);
   }
 
   /** The ticket's state now, as its own user sees it; reading it is a sign of life. */
