@@ -150,11 +150,14 @@ describe.skipIf(!hasChromium)('sale day in the browser', () => {
 
       // The opening: the buyer's screen turns into a drawn place, without a reload.
       const queueState = () => buyer.page.locator('section.queue').getAttribute('data-queue-state');
-      const shown = await eventually(async () => {
-        const position = await shownPosition(buyer.page);
-        if (position !== null) return { position };
-        return (await queueState()) === 'ACTIVE' ? { position: 0 } : null;
-      }, OPENS_IN_MS + 15_000);
+      const shown = await eventually(
+        async () => {
+          const position = await shownPosition(buyer.page);
+          if (position !== null) return { position };
+          return (await queueState()) === 'ACTIVE' ? { position: 0 } : null;
+        },
+        { timeoutMs: OPENS_IN_MS + 15_000, what: 'a drawn place on the buyer’s screen' },
+      );
       const draw = (await api('GET', `/api/v1/concerts/${concertId}/draw`)).body;
       const tickets = [buyerTicket, ...crowd.map((c) => c.ticket)];
       expect(draw.tickets).toEqual(drawOrder(draw.seed, tickets));
@@ -165,14 +168,14 @@ describe.skipIf(!hasChromium)('sale day in the browser', () => {
 
       // The console's charts fill in as the line moves and seats sell (a sample every 5 s).
       const charts = consoleOf(operator.page, concertId).locator('.sale-charts');
-      await eventually(
-        async () => (Number(await charts.getAttribute('data-samples')) >= 4 ? true : null),
-        60_000,
-      );
+      await eventually(async () => (Number(await charts.getAttribute('data-samples')) >= 4 ? true : null), {
+        timeoutMs: 60_000,
+        what: 'four samples on the charts',
+      });
       await eventually(
         async () =>
           Number(await charts.locator('[data-chart="sold"]').getAttribute('data-last')) > 0 ? true : null,
-        60_000,
+        { timeoutMs: 60_000, what: 'sales on the charts' },
       );
       await shot(operator.page, 'sale-03-console-live');
       const live = join(RESULTS_DIR, 'sale-03-console-live-card.png');
