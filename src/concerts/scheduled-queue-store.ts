@@ -46,6 +46,7 @@ export class ScheduledQueueStore implements QueueStore {
   private readonly sales = new Map<string, { sale: Sale | null; readAt: number }>();
   private readonly drawn = new Map<string, DrawnLine>();
   private readonly opening = new Map<string, Promise<DrawnLine | null>>();
+  private readonly reading = new Map<string, Promise<Sale | null>>();
 
   constructor(
     private readonly inner: QueueStore,
@@ -66,9 +67,20 @@ export class ScheduledQueueStore implements QueueStore {
   private async sale(concertId: string, now: number): Promise<Sale | null> {
     const cached = this.sales.get(concertId);
     if (cached && Math.abs(now - cached.readAt) < SCHEDULE_CACHE_MS) return cached.sale;
-    const sale = await this.schedule.find(concertId);
-    this.sales.set(concertId, { sale, readAt: now });
-    return sale;
+    // One read at a time per concert: at an opening thousands of requests arrive together, and
+    // one query each would empty the connection pool.
+    let reading = this.reading.get(concertId);
+    if (!reading) {
+      reading = this.schedule
+        .find(concertId)
+        .then((sale) => {
+          this.sales.set(concertId, { sale, readAt: now });
+          return sale;
+        })
+        .finally(() => this.reading.delete(concertId));
+      this.reading.set(concertId, reading);
+    }
+    return reading;
   }
 
   private async phase(concertId: string, now: number): Promise<Phase> {
