@@ -116,10 +116,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
     backends: () => probeBackends(database, store),
   });
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
+  store.onAdmitted = (concertId, count) => {
+    admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
+    metrics.admitted.inc({ concert_id: concertId }, count);
+    sampler.admitted(concertId, count);
+  };
   const sampler = new SaleSampler(
     db,
     (now) => saleSnapshot(store, concerts, schedule, now),
-    clock.now,
+    () => clock.now(),
     app.log,
   );
 
@@ -205,11 +210,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }
 
   if (options.backgroundJobs !== false) {
-    const ticker = new AdmissionTicker(store, clock, app.log, (concertId, count) => {
-      admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
-      metrics.admitted.inc({ concert_id: concertId }, count);
-      sampler.admitted(concertId, count);
-    });
+    const ticker = new AdmissionTicker(store, clock, app.log);
     let lastPurge = 0;
     const sweep = async () => {
       try {

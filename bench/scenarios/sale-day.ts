@@ -197,7 +197,7 @@ export const saleDay: Scenario = async (ctx) => {
           samples.length >= 2 &&
           samples.some((s) => s.waiting > 0) &&
           samples.some((s) => s.admittedPerSecond > 0),
-        detail: `${samples.length} samples`,
+        detail: `${samples.length} samples; admitted/s ${samples.map((s) => s.admittedPerSecond).join(' ')}; waiting ${samples.map((s) => s.waiting).join(' ')}`,
       },
     ];
     return {

@@ -47,6 +47,11 @@ export class ScheduledQueueStore implements QueueStore {
   private readonly drawn = new Map<string, DrawnLine>();
   private readonly opening = new Map<string, Promise<DrawnLine | null>>();
   private readonly reading = new Map<string, Promise<Sale | null>>();
+  /**
+   * Told of every admission this instance's steps make, whichever path stepped (the ticker, or
+   * a slot given back): the metrics and the operator's charts count them here.
+   */
+  onAdmitted: (concertId: string, count: number) => void = () => {};
 
   constructor(
     private readonly inner: QueueStore,
@@ -194,7 +199,9 @@ export class ScheduledQueueStore implements QueueStore {
     if (sale?.saleOpensAt && !sale.drawnAt && now >= sale.saleOpensAt.getTime()) {
       await this.opened(concertId, now);
     }
-    return this.inner.advance(concertId, now);
+    const admitted = await this.inner.advance(concertId, now);
+    if (admitted > 0) this.onAdmitted(concertId, admitted);
+    return admitted;
   }
 
   counts(concertId: string, now: number) {
