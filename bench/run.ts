@@ -2,7 +2,7 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   join, poll, seatmap, hold-spread, pay, hold-contended, rush, sale-day (default: all)
+ *   --scenario <name[,name]>   join, poll, seatmap, hold-spread, pay, hold-contended, charge, streams, rush, sale-day (default: all)
  *   --mode embedded|cluster    default cluster
  *   --instances N              app instances in cluster mode (default 2)
  *   --duration S               seconds per measured load (default 10)
@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { openDatabase } from '../src/db/client.js';
-import { type Ceiling, measureHoldSql, measureHttpCeilings } from './ceilings/ceilings.js';
+import { type Ceiling, measureHttpCeilings, measureSqlCeilings } from './ceilings/ceilings.js';
 import { Api } from './lib/api.js';
 import { machineFacts } from './lib/machine.js';
 import { markdown, met } from './lib/report.js';
@@ -33,6 +33,7 @@ import {
   REDIS_URL,
   startCluster,
 } from './lib/servers.js';
+import { charge } from './scenarios/charge.js';
 import { holdContended } from './scenarios/hold-contended.js';
 import { holdSpread } from './scenarios/hold-spread.js';
 import { join as joinScenario } from './scenarios/join.js';
@@ -42,6 +43,7 @@ import { rush } from './scenarios/rush.js';
 import { saleDay } from './scenarios/sale-day.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenarios/scenario.js';
 import { seatmap } from './scenarios/seatmap.js';
+import { streams } from './scenarios/streams.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -55,6 +57,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'hold-spread': holdSpread,
   pay,
   'hold-contended': holdContended,
+  charge,
+  streams,
   join: joinScenario,
   rush,
   'sale-day': saleDay,
@@ -154,10 +158,10 @@ async function main(): Promise<void> {
         progress,
       };
       if (databaseUrl) {
-        progress('ceiling holdSql: migrating a scratch database');
+        progress('ceilings hold/charge/pay SQL: migrating a scratch database');
         const db = await openDatabase({ url: databaseUrl, dataDir: 'memory' });
         await db.close();
-        ceilings.push(await measureHoldSql(options));
+        ceilings.push(...(await measureSqlCeilings(options)));
       }
       ceilings.unshift(...(await measureHttpCeilings(options, ceilingCleanup)));
       await ceilingCleanup.runAll();

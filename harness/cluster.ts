@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DEFAULT_PREFIX, lineKeys, registryKey } from '../src/queue/redis-queue-store.js';
+import { reapChild } from './reaper.js';
 import { sleep } from './wait.js';
 
 /**
@@ -17,7 +18,7 @@ import { sleep } from './wait.js';
  * environment, wait until each is ready, kill one hard, stop them all; plus the one
  * throwaway-database helper (tests, bench) and the Redis clean-up of a run's lines.
  *
- * Children are always reaped: `stop()` terminates them, and a process 'exit' hook SIGKILLs
+ * Children are always reaped: `stop()` terminates them, and harness/reaper.ts SIGKILLs
  * whatever is still running should the caller die first (a crashed or interrupted test run).
  */
 
@@ -231,18 +232,6 @@ export interface ClusterOptions {
   root?: string;
 }
 
-/** Children not yet reaped, killed if this process exits first. */
-const running = new Set<Instance>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const instance of running) instance.signal('SIGKILL');
-  });
-}
-
 export class Cluster {
   private constructor(readonly instances: Instance[]) {}
 
@@ -256,7 +245,6 @@ export class Cluster {
     const root = options.root ?? PROJECT_ROOT;
     const serverPath = options.serverPath ?? (await buildServer(root));
     const ports = await freePorts(size);
-    installExitHook();
     // A clean environment: no DATABASE_URL, NODE_OPTIONS or test settings leak in from the runner.
     const base: Record<string, string> = {};
     for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
@@ -269,10 +257,8 @@ export class Cluster {
         env: { ...base, ...options.env, ...options.envOf?.(index), PORT: String(port) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const instance = new Instance(index, port, child);
-      running.add(instance);
-      child.once('exit', () => running.delete(instance));
-      return instance;
+      reapChild(child);
+      return new Instance(index, port, child);
     });
     const cluster = new Cluster(instances);
     if (options.waitReady === false) return cluster;

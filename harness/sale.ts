@@ -163,6 +163,11 @@ const CONFLICTS_BEFORE_REFRESH = 3;
 const WINDOW_MARGIN_MS = 300;
 /** Pause before looking again when every seat left is held by someone else. */
 const HELD_RETRY_MS = 200;
+/**
+ * How long a buyer's token may stay ACTIVE after a purchase while the server retries giving
+ * the slot back (the queue store was away): its retries span about 6 s.
+ */
+const SLOT_RELEASE_GRACE_MS = 8_000;
 /** Longest list of per-user anomalies kept. */
 const MAX_ANOMALIES = 20;
 
@@ -680,14 +685,24 @@ class Buyer {
   }
 
   /**
-   * API.md: a completed purchase expires the buyer's token at once (when nothing else is
-   * held). A token still ACTIVE with no other hold to explain it is an anomaly; a stray hold
-   * (an ambiguous request that did happen) is cancelled and the line left.
+   * API.md: a completed purchase expires the buyer's token (when nothing else is held). At
+   * once normally; when the queue store was away at that moment, the server keeps giving the
+   * slot back for a few seconds (pay-for-reservation.ts), so the token is watched that long.
+   * A token still ACTIVE then with no other hold to explain it is an anomaly; a stray hold
+   * (an ambiguous request that did happen) explains it, and is cancelled and the line left.
    */
   private async checkTokenExpiredAfterPurchase(paymentFailures: string[]): Promise<void> {
-    const res = await this.call('GET', '/api/v1/queue/status', 'GET /api/v1/queue/status');
+    const status = () => this.call('GET', '/api/v1/queue/status', 'GET /api/v1/queue/status');
+    const until = Date.now() + SLOT_RELEASE_GRACE_MS;
+    let res = await status();
+    let stray: Awaited<ReturnType<Buyer['heldReservations']>> = [];
+    while (res.status === 200 && res.body.status !== 'EXPIRED') {
+      stray = await this.heldReservations();
+      if (stray.length > 0 || Date.now() >= until) break;
+      await this.sale.pause(250);
+      res = await status();
+    }
     if (res.status !== 200 || res.body.status === 'EXPIRED') return;
-    const stray = await this.heldReservations();
     if (stray.length === 0) {
       const retried = paymentFailures.length > 0;
       this.anomaly(

@@ -5,39 +5,33 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePorts } from './cluster.js';
+import { reapChild, reapDirectory } from './reaper.js';
 import { eventually } from './wait.js';
 
 /**
  * Stores of a test's own, to crash and restart: a `redis-server` and a PostgreSQL cluster
  * (initdb / postgres from the Debian packages), each on a spare loopback port with its own
  * data directory, never the shared ones. Started processes are SIGKILLed if the test process
- * exits first, and their directories removed.
+ * exits first, and their directories removed (harness/reaper.ts).
  */
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-/** Processes started here and not yet reaped, killed if this process exits first. */
-const running = new Set<ChildProcess>();
-const directories = new Set<string>();
-let hookInstalled = false;
-
-function installExitHook(): void {
-  if (hookInstalled) return;
-  hookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-    for (const dir of directories) rmSync(dir, { recursive: true, force: true });
-  });
+/** Resolves when the child has exited; it is SIGKILLed should this process end first. */
+function track(child: ChildProcess): Promise<void> {
+  reapChild(child);
+  return new Promise((done) => child.once('exit', () => done()));
 }
 
-function track(child: ChildProcess): Promise<void> {
-  running.add(child);
-  return new Promise((done) =>
-    child.once('exit', () => {
-      running.delete(child);
-      done();
-    }),
-  );
+interface ScratchDirectory {
+  dir: string;
+  release(): void;
+}
+
+/** A new directory under the temp dir, removed should this process end before `stop()`. */
+function scratchDirectory(prefix: string): ScratchDirectory {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, ...reapDirectory(dir) };
 }
 
 /** Output kept per process, for error messages. */
@@ -65,27 +59,25 @@ export class RedisServer {
   private exited: Promise<void> = Promise.resolve();
   private output: () => string = () => '';
 
+  readonly dir: string;
+
   private constructor(
     readonly port: number,
-    readonly dir: string,
-  ) {}
+    private readonly scratch: ScratchDirectory,
+  ) {
+    this.dir = scratch.dir;
+  }
 
   /** A redis-server with the prescribed persistence on a spare port (or `port`), own data dir. */
   static async start(port?: number): Promise<RedisServer> {
-    installExitHook();
-    const dir = mkdtempSync(join(tmpdir(), 'bo-redis-'));
-    directories.add(dir);
-    const server = new RedisServer(port ?? (await freePorts(1))[0]!, dir);
+    const server = new RedisServer(port ?? (await freePorts(1))[0]!, scratchDirectory('bo-redis-'));
     await server.restart();
     return server;
   }
 
   /** Reserves a port and a directory without starting (a store that "appears later"). */
   static async reserve(): Promise<RedisServer> {
-    installExitHook();
-    const dir = mkdtempSync(join(tmpdir(), 'bo-redis-'));
-    directories.add(dir);
-    return new RedisServer((await freePorts(1))[0]!, dir);
+    return new RedisServer((await freePorts(1))[0]!, scratchDirectory('bo-redis-'));
   }
 
   get url(): string {
@@ -140,7 +132,7 @@ export class RedisServer {
       await this.exited;
     }
     rmSync(this.dir, { recursive: true, force: true });
-    directories.delete(this.dir);
+    this.scratch.release();
   }
 }
 
@@ -156,16 +148,19 @@ export class PostgresServer {
   private exited: Promise<void> = Promise.resolve();
   private output: () => string = () => '';
 
+  readonly dir: string;
+
   private constructor(
     readonly port: number,
-    readonly dir: string,
-  ) {}
+    private readonly scratch: ScratchDirectory,
+  ) {
+    this.dir = scratch.dir;
+  }
 
   /** initdb in a new directory (owned by `postgres` when root), on a spare port; not started. */
   static async create(): Promise<PostgresServer> {
-    installExitHook();
-    const dir = mkdtempSync(join(tmpdir(), 'bo-pg-'));
-    directories.add(dir);
+    const scratch = scratchDirectory('bo-pg-');
+    const { dir } = scratch;
     if (process.getuid?.() === 0) {
       const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
       const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
@@ -182,7 +177,7 @@ export class PostgresServer {
       '--no-sync',
     ]);
     execFileSync(command, args, { stdio: 'pipe', timeout: 60_000 });
-    return new PostgresServer((await freePorts(1))[0]!, dir);
+    return new PostgresServer((await freePorts(1))[0]!, scratch);
   }
 
   /** The admin URL (database `postgres`), for scratch databases. */
@@ -251,7 +246,7 @@ export class PostgresServer {
       await this.exited;
     }
     rmSync(this.dir, { recursive: true, force: true });
-    directories.delete(this.dir);
+    this.scratch.release();
   }
 }
 

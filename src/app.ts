@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import rateLimit from '@fastify/rate-limit';
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
 import { adminRoutes } from './admin/admin.routes.js';
 import { Signer } from './auth/signer.js';
 import { concertsRoutes } from './concerts/concerts.routes.js';
@@ -15,15 +16,20 @@ import { saleRoutes } from './concerts/sale.routes.js';
 import { SaleDay } from './concerts/sale-day.js';
 import { SaleSchedule } from './concerts/sale-schedule.js';
 import { ScheduledQueueStore } from './concerts/scheduled-queue-store.js';
+import { noSeatChanges, type SeatChanges } from './concerts/seat-changes.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
-import { registerErrorHandling } from './http/error-handler.js';
+import { requireAdmin, requireMetricsKey } from './http/auth.js';
+import { canonicalKeywords, registerCanonicalInput } from './http/canonical-input.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
+import { registerRateLimits } from './http/rate-limits.js';
 import type { App, RouteDeps } from './http/types.js';
 import { probeBackends } from './ops/backends.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { SaleSampler } from './ops/sale-sampler.js';
 import { saleSnapshot } from './ops/sale-snapshot.js';
+import { PayForReservation } from './payments/pay-for-reservation.js';
 import { paymentsRoutes } from './payments/payments.routes.js';
 import { PaymentsService } from './payments/payments.service.js';
 import { AdmissionTicker } from './queue/admission-ticker.js';
@@ -31,11 +37,13 @@ import { queueRoutes } from './queue/queue.routes.js';
 import { QueueService } from './queue/queue.service.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { QueueTokens } from './queue/queue-token.js';
+import { StreamHub } from './queue/stream-hub.js';
+import { HoldSweeper } from './reservations/hold-sweeper.js';
 import { reservationsRoutes } from './reservations/reservations.routes.js';
 import { ReservationsService } from './reservations/reservations.service.js';
 import { type Clock, systemClock } from './shared/clock.js';
-import { AppError } from './shared/errors.js';
-import { purgeIdempotencyKeys } from './shared/idempotency.js';
+import { coalesce } from './shared/coalesce.js';
+import { IdempotencyPurge } from './shared/idempotency-purge.js';
 import { AccessTokens } from './users/access-token.js';
 import { usersRoutes } from './users/users.routes.js';
 import { UsersService } from './users/users.service.js';
@@ -55,11 +63,16 @@ export interface AppOptions {
   backgroundJobs?: boolean;
   /** Built web app to serve at `/`; defaults to web/dist when it exists. */
   webRoot?: string | null;
+  /** The Redis connection (the queue's), when there is one: rate budgets then hold cluster-wide. */
+  redis?: Redis;
+  /** Prefix of this app's own Redis keys (rate budgets); tests isolate with a random one. */
+  redisPrefix?: string;
 }
 
-/** How often lapsed holds are rewritten as EXPIRED (history only; never needed for correctness). */
-export const SWEEP_PERIOD_MS = 1000;
-const IDEMPOTENCY_PURGE_PERIOD_MS = 60 * 60 * 1000;
+/** The queue and seat gauges are computed at most this often per instance, however often scraped. */
+export const METRICS_SNAPSHOT_MAX_AGE_MS = 5000;
+/** How often Node looks for requests past their header or request timeout. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 const defaultWebRoot = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
@@ -77,7 +90,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // Shutdown answers with the problem+json 503 of lifecycle/drain.ts, not Fastify's own.
     return503OnClosing: false,
     trustProxy: config.trustProxy,
+    // A slow client (a byte a minute) is cut off with 408 instead of holding a connection.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    clientErrorHandler,
+    frameworkErrors,
     ajv: {
+      plugins: [canonicalKeywords],
       customOptions: {
         // Unknown fields are refused, not silently dropped; "100" is not the integer 100.
         removeAdditional: false,
@@ -89,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  registerCanonicalInput(app);
 
   const signer = new Signer(options.secret);
   const accessTokens = new AccessTokens(signer);
@@ -103,18 +128,27 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const sales = new SaleDay(schedule, store);
   const users = new UsersService(db, accessTokens);
   const wallet = new WalletService(db);
-  const reservations = new ReservationsService(db, concerts, {
-    holdTtlMs: config.holdTtlMs,
-    maxHoldsPerUser: config.maxHoldsPerUser,
-  });
-  const payments = new PaymentsService(db, reservations, wallet);
-  const queue = new QueueService(store, new QueueTokens(signer), concerts, clock, timings);
+  const seatChanges: SeatChanges = noSeatChanges;
+  const reservations = new ReservationsService(
+    db,
+    concerts,
+    { holdTtlMs: config.holdTtlMs, maxHoldsPerUser: config.maxHoldsPerUser },
+    seatChanges,
+  );
+  const payments = new PaymentsService(db);
+  const queueTokens = new QueueTokens(signer);
+  const queue = new QueueService(store, queueTokens, concerts, clock, timings);
 
   const admittedHere = new Map<string, number>();
   const metrics = new Metrics({
-    snapshot: () => saleSnapshot(store, concerts, schedule, clock.now()),
+    snapshot: coalesce(
+      () => saleSnapshot(store, concerts, schedule, clock.now()),
+      METRICS_SNAPSHOT_MAX_AGE_MS,
+    ),
     backends: () => probeBackends(database, store),
   });
+  const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
+  app.addHook('onClose', async () => payForReservation.close());
   app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
   store.onAdmitted = (concertId, count) => {
     admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
@@ -128,21 +162,36 @@ export async function buildApp(options: AppOptions): Promise<App> {
     app.log,
   );
 
-  if (config.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // One client is one user (or one place in line) where a token is sent, else one address:
-      // buyers behind one NAT or balancer must not share a single allowance.
-      keyGenerator: (request) => {
-        const token = request.headers.authorization ?? request.headers['queue-token'];
-        return typeof token === 'string' ? token : request.ip;
+  const keyAttempts = await registerRateLimits(app, {
+    config,
+    accessTokens,
+    queueTokens,
+    ...(options.redis ? { redis: options.redis } : {}),
+    prefix: options.redisPrefix ?? 'bo:',
+  });
+
+  await app.register(helmet, {
+    // The web app is one bundle from this origin; Swagger UI (/docs) is served from here too
+    // and needs its inline bootstrap styles.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
       },
-      allowList: (request) => request.url.startsWith('/health') || request.url === '/metrics',
-      errorResponseBuilder: (_request, context) =>
-        new AppError('RATE_LIMITED', `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
-    });
-  }
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Served over plain HTTP on loopback as often as behind TLS; HSTS is the TLS proxy's call.
+    strictTransportSecurity: false,
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -177,9 +226,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reservations,
     wallet,
     payments,
+    payForReservation,
+    guards: {
+      admin: requireAdmin(config.adminKey, keyAttempts),
+      metrics: requireMetricsKey(config.metricsKey, keyAttempts),
+    },
+    streams: new StreamHub(
+      store,
+      (token, concertId, view) => queue.present(token, concertId, queue.verify(token).ticket, view),
+      clock,
+      app.log,
+      config.eventStreamsMax,
+    ),
     sales,
     sampler,
-    adminKey: config.adminKey,
     admittedBy: (id) => admittedHere.get(id) ?? 0,
   };
   for (const routes of [
@@ -211,29 +271,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   if (options.backgroundJobs !== false) {
     const ticker = new AdmissionTicker(store, clock, app.log);
-    let lastPurge = 0;
-    const sweep = async () => {
-      try {
-        await reservations.sweepLapsed(clock.now());
-        if (clock.now() - lastPurge > IDEMPOTENCY_PURGE_PERIOD_MS) {
-          lastPurge = clock.now();
-          await purgeIdempotencyKeys(db, clock.now());
-        }
-      } catch (error) {
-        app.log.warn({ err: error }, 'hold sweep failed; retrying on the next period');
-      }
-    };
-    let sweeper: NodeJS.Timeout | undefined;
+    const sweeper = new HoldSweeper(reservations, clock, app.log);
+    const purge = new IdempotencyPurge(db, clock, app.log);
     app.addHook('onReady', async () => {
       ticker.start();
       sampler.start();
-      sweeper = setInterval(() => void sweep(), SWEEP_PERIOD_MS);
-      sweeper.unref();
+      sweeper.start();
+      purge.start();
     });
     app.addHook('onClose', async () => {
       ticker.stop();
       sampler.stop();
-      clearInterval(sweeper);
+      await Promise.all([sweeper.stop(), purge.stop()]);
     });
   }
 

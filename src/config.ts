@@ -23,8 +23,22 @@ export interface Config {
   seedDemo: boolean;
   dbPoolSize: number;
   dbStatementTimeoutMs: number;
-  /** Requests per minute per client (user, or IP when anonymous); 0 turns the limiter off. */
+  /** Requests per minute per client (verified user, else address); 0 turns the limiter off. */
   rateLimitPerMinute: number;
+  /** Accounts created per minute per address; 0 turns this budget off. */
+  signupsPerMinute: number;
+  /** Wrong Admin-Key (or metrics key) attempts per address per hour before 429. */
+  adminKeyFailuresPerHour: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_KEY>`. */
+  metricsKey: string | undefined;
+  /** Open event streams this instance serves at once; beyond it 503 and clients poll. */
+  eventStreamsMax: number;
+  /** Longest time to receive a whole request (headers and body); beyond it 408. */
+  requestTimeoutMs: number;
+  /** Longest time to receive a request's headers; beyond it 408. */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  keepAliveTimeoutMs: number;
   /** Behind a load balancer: take the client address from X-Forwarded-For. */
   trustProxy: boolean;
   logLevel: string;
@@ -85,13 +99,29 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return value;
 }
 
+export const MIN_AUTH_SECRET_BYTES = 32;
+export const MIN_KEY_LENGTH = 16;
+
+/** An optional shared key (admin, metrics): unset, or at least MIN_KEY_LENGTH characters. */
+function key(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value !== undefined && value.length < MIN_KEY_LENGTH) {
+    throw new ConfigError(`${name} must be at least ${MIN_KEY_LENGTH} characters long`);
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const authSecret = raw(env, 'AUTH_SECRET');
-  if (authSecret !== undefined && authSecret.length < 16) {
-    throw new ConfigError('AUTH_SECRET must be at least 16 characters long');
+  // An HMAC key shorter than its hash's output weakens every token; a short admin key can be
+  // guessed. Neither is ever accepted with a warning.
+  if (authSecret !== undefined && Buffer.byteLength(authSecret, 'utf8') < MIN_AUTH_SECRET_BYTES) {
+    throw new ConfigError(`AUTH_SECRET must be at least ${MIN_AUTH_SECRET_BYTES} bytes long`);
   }
+  const adminKey = key(env, 'ADMIN_KEY');
+  const metricsKey = key(env, 'METRICS_KEY');
   // Instances that share a database or a queue must sign tokens with one secret; a secret
   // generated per machine would make every instance reject the others' tokens.
   if (authSecret === undefined && (databaseUrl || redisUrl)) {
@@ -100,6 +130,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     );
   }
   const host = raw(env, 'HOST') ?? '127.0.0.1';
+  const rateLimitPerMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0, 10_000_000);
   const config: Config = {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host,
@@ -107,7 +138,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dataDir: raw(env, 'DATA_DIR') ?? './data',
     redisUrl,
     authSecret,
-    adminKey: raw(env, 'ADMIN_KEY'),
+    adminKey,
     holdTtlMs: seconds(env, 'HOLD_TTL_SECONDS', 300),
     queueActiveTtlMs: seconds(env, 'QUEUE_ACTIVE_TTL_SECONDS', 600),
     queueMaxActive: integer(env, 'QUEUE_MAX_ACTIVE', 100, 1, 1_000_000),
@@ -118,12 +149,30 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     seedDemo: boolean(env, 'SEED_DEMO', databaseUrl === undefined),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
-    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0, 10_000_000),
+    rateLimitPerMinute,
+    // Off by default only where the whole limiter is off (tests, the bench's load generator).
+    signupsPerMinute: integer(
+      env,
+      'SIGNUP_LIMIT_PER_MINUTE',
+      rateLimitPerMinute === 0 ? 0 : 30,
+      0,
+      1_000_000,
+    ),
+    adminKeyFailuresPerHour: integer(env, 'ADMIN_KEY_FAILURES_PER_HOUR', 20, 1, 1_000_000),
+    metricsKey,
+    eventStreamsMax: integer(env, 'EVENT_STREAMS_MAX', 10_000, 0, 1_000_000),
+    requestTimeoutMs: seconds(env, 'REQUEST_TIMEOUT_SECONDS', 30, 3600),
+    headersTimeoutMs: seconds(env, 'HEADERS_TIMEOUT_SECONDS', 10, 3600),
+    keepAliveTimeoutMs: seconds(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 3600),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     logLevel: raw(env, 'LOG_LEVEL') ?? 'info',
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  // Node refuses a headers timeout above the request timeout; say so in our own words.
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('HEADERS_TIMEOUT_SECONDS must not exceed REQUEST_TIMEOUT_SECONDS');
   }
   return Object.freeze(config);
 }

@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: config.logLevel });
   const started = Date.now();
+  // First: a secret file that cannot be used stops start-up before anything is opened.
+  const secret = resolveSecret(config.authSecret, config.dataDir);
 
   // Everything opened so far, let go of in reverse on the way out.
   const opened: { name: string; close: () => Promise<void> }[] = [];
@@ -114,7 +116,6 @@ async function main(): Promise<void> {
       }),
     );
     opened.push({ name: 'the database', close: () => database.close() });
-    const secret = resolveSecret(config.authSecret, config.dataDir);
     const redis = config.redisUrl
       ? await persist('Redis', () => connectReadyRedis(config.redisUrl!, log))
       : undefined;
@@ -131,7 +132,15 @@ async function main(): Promise<void> {
       if (seeded) log.info('created the demo concert');
     }
 
-    const app = await buildApp({ config, database, queueStore: store, secret, clock, logger: log });
+    const app = await buildApp({
+      config,
+      database,
+      queueStore: store,
+      secret,
+      clock,
+      logger: log,
+      ...(redis ? { redis } : {}),
+    });
     const drain = drainOnShutdown(app);
     if (stopping) throw new Stopping();
     // The stand-in lets go of the port and the app takes it (a moment of refused connections).
@@ -226,6 +235,8 @@ async function productionClock(
 }
 
 main().catch((error) => {
-  console.error('boxoffice failed to start:', error);
+  // A refused setting or secret file says what to fix, without a stack.
+  if (error instanceof ConfigError) console.error(`boxoffice: ${error.message}`);
+  else console.error('boxoffice failed to start:', error);
   process.exit(1);
 });

@@ -8,7 +8,7 @@ import { runWrk } from '../lib/wrk.js';
 import type { CeilingName } from '../scenarios/scenario.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CEILING_USERS = 1_000;
+const CEILING_USERS = 10_000;
 const CEILING_SHOWS = 50;
 
 export interface Ceiling {
@@ -118,59 +118,111 @@ export async function measureHttpCeilings(o: CeilingOptions, cleanup: Cleanup): 
   return out;
 }
 
+/** Paid reservations prepared per second of run and client, above any commit rate seen here. */
+const PAY_PREPARED_PER_SECOND = 4_000;
+
+interface SqlCeiling {
+  name: CeilingName;
+  what: string;
+  script: string;
+  defines: Record<string, number>;
+}
+
 /**
- * The hold's SQL straight at PostgreSQL with pgbench (C, prepared statements), as many
- * clients as the instances' pools hold, on rows of its own in a scratch database that no app
- * instance uses (its hold sweeper would otherwise rewrite the lapsed holds during the run).
+ * Each write path's own SQL (one call of its database function, as the service sends it)
+ * straight at PostgreSQL with pgbench (C, prepared statements), as many clients as the
+ * instances' pools hold, on rows of its own in a scratch database that no app instance uses (its
+ * hold sweeper would otherwise rewrite the lapsed holds during the run). What each path reaches
+ * in the app is printed as a ratio to its own ceiling.
  */
-export async function measureHoldSql(o: CeilingOptions): Promise<Ceiling> {
-  const url = o.databaseUrl!;
-  const client = new pg.Client({ connectionString: url });
+export async function measureSqlCeilings(o: CeilingOptions): Promise<Ceiling[]> {
+  const clients = o.instances * o.poolSize;
+  const seconds = Math.max(1, Math.round(o.durationSeconds));
+  const perClient = Math.ceil((PAY_PREPARED_PER_SECOND * (seconds + 1)) / clients);
+  const payShows = Math.ceil((clients * (perClient + 1)) / 200);
+  const client = new pg.Client({ connectionString: o.databaseUrl! });
   await client.connect();
   try {
+    o.progress('ceilings: preparing rows for the hold, charge and pay SQL');
     await client.query(`
       INSERT INTO users (id, name, created_at)
         SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'ceiling', now()
         FROM generate_series(1, ${CEILING_USERS}) n;
+      INSERT INTO wallets (user_id, balance) SELECT id, 500000000 FROM users;
       INSERT INTO concerts (id, title, venue, created_at)
         VALUES ('00000000-0000-4000-8000-000000000000', 'ceiling', 'ceiling', now());
       INSERT INTO shows (id, concert_id, date, total_seats)
         SELECT ('00000000-0000-4000-9000-' || lpad(n::text, 12, '0'))::uuid,
                '00000000-0000-4000-8000-000000000000', date '2099-01-01' + n, 200
         FROM generate_series(0, ${CEILING_SHOWS - 1}) n;
+      INSERT INTO shows (id, concert_id, date, total_seats)
+        SELECT ('00000000-0000-4000-b000-' || lpad(n::text, 12, '0'))::uuid,
+               '00000000-0000-4000-8000-000000000000', date '2199-01-01' + n, 200
+        FROM generate_series(0, ${payShows - 1}) n;
       INSERT INTO seats (show_id, seat_number, price)
-        SELECT ('00000000-0000-4000-9000-' || lpad(n::text, 12, '0'))::uuid, s, 1000
-        FROM generate_series(0, ${CEILING_SHOWS - 1}) n, generate_series(1, 200) s;
+        SELECT id, s, 1000 FROM shows, generate_series(1, 200) s;
+      INSERT INTO reservations
+        (id, user_id, concert_id, show_id, date, seat_number, price, status, hold_expires_at, created_at)
+        SELECT ('00000000-0000-4000-a000-' || lpad(n::text, 12, '0'))::uuid,
+               ('00000000-0000-4000-8000-' || lpad((n % ${CEILING_USERS} + 1)::text, 12, '0'))::uuid,
+               '00000000-0000-4000-8000-000000000000',
+               ('00000000-0000-4000-b000-' || lpad((n / 200)::text, 12, '0'))::uuid,
+               date '2199-01-01' + n / 200, n % 200 + 1, 1000, 'HELD', now() + interval '1 day', now()
+        FROM generate_series(0, ${clients * (perClient + 1) - 1}) n;
+      UPDATE seats SET reservation_id = r.id, hold_expires_at = r.hold_expires_at
+        FROM reservations r WHERE seats.show_id = r.show_id AND seats.seat_number = r.seat_number;
       ANALYZE;`);
   } finally {
     await client.end();
   }
-  const clients = o.instances * o.poolSize;
-  o.progress(`ceiling holdSql: ${o.durationSeconds} s of pgbench, ${clients} clients`);
-  const text = await new Promise<string>((resolve, reject) => {
-    const child = spawn(
-      'pgbench',
-      [
-        '-n',
-        '-M',
-        'prepared',
-        '-c',
-        String(clients),
-        '-j',
-        '1',
-        '-T',
-        String(Math.max(1, Math.round(o.durationSeconds))),
-        '-D',
-        `users=${CEILING_USERS}`,
-        '-D',
-        `seats=${CEILING_SHOWS * 200}`,
-        '-r',
-        '-f',
-        join(here, 'hold.pgbench.sql'),
-        url,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+  const users = CEILING_USERS;
+  const paths: SqlCeiling[] = [
+    {
+      name: 'holdSql',
+      what: 'hold_seat',
+      script: 'hold.pgbench.sql',
+      defines: { users, seats: CEILING_SHOWS * 200 },
+    },
+    { name: 'chargeSql', what: 'charge_balance', script: 'charge.pgbench.sql', defines: { users } },
+    {
+      name: 'paySql',
+      what: 'pay_reservation',
+      script: 'pay.pgbench.sql',
+      defines: { users, per_client: perClient, i: 0 },
+    },
+  ];
+  const out: Ceiling[] = [];
+  for (const path of paths) {
+    o.progress(`ceiling ${path.name}: ${seconds} s of pgbench, ${clients} clients`);
+    const text = await pgbench(o.databaseUrl!, clients, seconds, path);
+    const tps = Number(/tps = ([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
+    const lat = Number(/latency average = ([\d.]+) ms/.exec(text)?.[1] ?? Number.NaN);
+    const done = Number(/number of transactions actually processed: (\d+)/.exec(text)?.[1] ?? 0);
+    o.progress(`ceiling ${path.name}: ${Math.round(tps)} commits/s`);
+    out.push({
+      name: path.name,
+      what: `one ${path.what} call + commit via pgbench (${clients} clients, prepared)`,
+      load: {
+        requests: done,
+        seconds,
+        perSecond: tps,
+        latencyMs: { p50: lat, p95: Number.NaN, p99: Number.NaN, max: Number.NaN },
+        counts: { commit: done },
+        socketErrors: {},
+        serverCpuPerCore: Number.NaN,
+      },
+    });
+  }
+  return out;
+}
+
+function pgbench(url: string, clients: number, seconds: number, path: SqlCeiling): Promise<string> {
+  const defines = Object.entries(path.defines).flatMap(([k, v]) => ['-D', `${k}=${v}`]);
+  const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', '1', '-T', String(seconds)];
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn('pgbench', [...args, ...defines, '-f', join(here, path.script), url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -180,24 +232,7 @@ export async function measureHoldSql(o: CeilingOptions): Promise<Ceiling> {
     });
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`pgbench exited ${code}: ${out}`)),
+      code === 0 ? resolve(out) : reject(new Error(`pgbench ${path.script} exited ${code}: ${out}`)),
     );
   });
-  o.progress(`ceiling holdSql: ${/tps = ([\d.]+)/.exec(text)?.[1] ?? '?'} commits/s`);
-  const tps = Number(/tps = ([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
-  const lat = Number(/latency average = ([\d.]+) ms/.exec(text)?.[1] ?? Number.NaN);
-  const done = Number(/number of transactions actually processed: (\d+)/.exec(text)?.[1] ?? 0);
-  return {
-    name: 'holdSql',
-    what: `the hold's 3 statements + commit via pgbench (${clients} clients, prepared)`,
-    load: {
-      requests: done,
-      seconds: o.durationSeconds,
-      perSecond: tps,
-      latencyMs: { p50: lat, p95: Number.NaN, p99: Number.NaN, max: Number.NaN },
-      counts: { commit: done },
-      socketErrors: {},
-      serverCpuPerCore: Number.NaN,
-    },
-  };
 }

@@ -49,7 +49,7 @@ export const pay: Scenario = async (ctx) => {
     name: 'pay',
     unit: 'payments/s',
     load: { ...load, perSecond: paid / load.seconds },
-    ceiling: ctx.cluster.databaseUrl ? 'holdSql' : 'pg',
+    ceiling: ctx.cluster.databaseUrl ? 'paySql' : 'pg',
     checks: [noServerErrors(load), allAnswered(load, '201', 'every payment of a held seat succeeds (201)')],
     facts: { concertId: concert.concertId, holds: requests.length, heldBy: users.length },
   };

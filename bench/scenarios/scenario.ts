@@ -3,7 +3,7 @@ import type { Cluster } from '../lib/servers.js';
 import type { LoadResult } from '../lib/stats.js';
 
 /** Which measured ceiling bounds a scenario (see bench/ceilings). */
-export type CeilingName = 'http' | 'redis' | 'pg' | 'holdSql';
+export type CeilingName = 'http' | 'redis' | 'pg' | 'holdSql' | 'chargeSql' | 'paySql';
 
 export interface Check {
   name: string;

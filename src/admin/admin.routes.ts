@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
 import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
-import { requireAdmin } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
 import { SAMPLE_PERIOD_MS } from '../ops/sale-sampler.js';
@@ -20,9 +19,9 @@ const QueueAdmin = Type.Object({
 
 export const adminRoutes: RoutePlugin = async (
   app,
-  { concerts, adminKey, clock, admittedBy, sales, sampler },
+  { concerts, guards, clock, admittedBy, sales, sampler },
 ) => {
-  const admin = { onRequest: requireAdmin(adminKey) };
+  const admin = { onRequest: guards.admin };
   const Params = Type.Object({ concertId: Uuid });
 
   app.post(

@@ -169,6 +169,8 @@ export class ConcertsService {
       }
       await alongside?.(tx, concertId);
     });
+    // A sale opens right after: plans must not wait for autovacuum to learn these rows exist.
+    await this.db.execute(sql`ANALYZE shows, seats`);
     return { concertId, title: input.title, venue: input.venue, dates: dates.map((d) => d.date) };
   }
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { JoinResult, QueueSettings, QueueStore, TicketView } from '../queue/queue-store.js';
+import type { JoinResult, QueueSettings, QueueStore, TicketRef, TicketView } from '../queue/queue-store.js';
 import { AppError } from '../shared/errors.js';
 import { drawOrder } from './draw.js';
 import type { Sale, SaleSchedule } from './sale-schedule.js';
@@ -179,6 +179,17 @@ export class ScheduledQueueStore implements QueueStore {
     }
     const line = await this.opened(concertId, now);
     return this.inner.view(concertId, line ? line.lineTicket(ticket) : ticket, now, touch, owner);
+  }
+
+  /** The event streams' batched read: the same translation as `view`, one store call once drawn. */
+  async viewMany(concertId: string, tickets: readonly TicketRef[], now: number, touch: boolean) {
+    const phase = await this.phase(concertId, now);
+    if (phase.kind !== 'OPEN') {
+      return Promise.all(tickets.map((t) => this.view(concertId, t.ticket, now, touch, t.owner)));
+    }
+    const line = await this.opened(concertId, now);
+    const inLine = line ? tickets.map((t) => ({ ...t, ticket: line.lineTicket(t.ticket) })) : tickets;
+    return this.inner.viewMany(concertId, inLine, now, touch);
   }
 
   async leave(concertId: string, ticket: number, now: number, owner?: string): Promise<void> {

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppError, type ErrorCode, isAppError, problem } from '../shared/errors.js';
 
@@ -56,8 +58,12 @@ function toProblem(error: FastifyError | AppError | Error, request: FastifyReque
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return problem('PAYLOAD_TOO_LARGE');
   if (e.code === 'FST_ERR_RATE_LIMITED' || e.statusCode === 429) return problem('RATE_LIMITED', e.message);
-  // Malformed JSON, an empty body where one is needed, a body that is not JSON at all.
-  if (e.code?.startsWith('FST_ERR_CTP_') || e.statusCode === 400 || e.statusCode === 415) {
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) {
+    return problem('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  }
+  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH' || e.statusCode === 414) return problem('URI_TOO_LONG');
+  // Malformed JSON, an empty body where one is needed, a path that does not decode.
+  if (e.code?.startsWith('FST_ERR_CTP_') || e.code === 'FST_ERR_BAD_URL' || e.statusCode === 400) {
     return problem('VALIDATION_FAILED', e.message);
   }
   if (isUnavailable(error)) {
@@ -77,13 +83,71 @@ export function sendProblem(reply: FastifyReply, body: { status: number } & Reco
   return reply.code(body.status).type(PROBLEM_TYPE).send(body);
 }
 
+/**
+ * Errors Fastify's router raises before any route runs (a path that does not decode, a path
+ * parameter beyond maxParamLength): the same problem+json as everything else.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return sendProblem(reply, toProblem(error, request));
+}
+
+/**
+ * Errors Node's HTTP parser raises before there is a request (a request that does not arrive
+ * in time, headers too large, bytes that are not HTTP). There is no reply object: the answer
+ * is written to the socket, when nothing of a response was sent on it yet, and the connection
+ * is closed.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'REQUEST_TIMEOUT'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? 'HEADERS_TOO_LARGE'
+        : 'MALFORMED_REQUEST';
+  const inResponse = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inResponse?.headersSent) {
+    const body = JSON.stringify(problem(code));
+    const { status } = problem(code);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroySoon();
+}
+
+/** `/a/:b/c` → a pattern matching its concrete paths, to tell 405 from 404. */
+function pathPattern(url: string): RegExp {
+  const escaped = url
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${escaped}$`);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+    // Catch-all routes (static files, /docs/*) say nothing about which methods a path takes.
+    if (route.url.includes('*')) return;
+    routes.push({ pattern: pathPattern(route.url), methods });
+  });
   app.setErrorHandler((error, request, reply) => {
     const body = toProblem(error as FastifyError, request);
+    if (typeof body.retryAfterSeconds === 'number')
+      reply.header('retry-after', String(body.retryAfterSeconds));
     if (body.code === 'RATE_LIMITED' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     return sendProblem(reply, body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
+    const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, problem('METHOD_NOT_ALLOWED', `${shown} takes ${allowed.join(', ')}`));
+    }
+    return sendProblem(reply, problem('NOT_FOUND', `No route ${request.method} ${shown}`));
+  });
 }

@@ -11,14 +11,17 @@ import type { SaleDay } from '../concerts/sale-day.js';
 import type { Database } from '../db/client.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { SaleSampler } from '../ops/sale-sampler.js';
+import type { PayForReservation } from '../payments/pay-for-reservation.js';
 import type { PaymentsService } from '../payments/payments.service.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { QueueStore } from '../queue/queue-store.js';
+import type { StreamHub } from '../queue/stream-hub.js';
 import type { ReservationsService } from '../reservations/reservations.service.js';
 import type { Clock } from '../shared/clock.js';
 import type { AccessTokens } from '../users/access-token.js';
 import type { UsersService } from '../users/users.service.js';
 import type { WalletService } from '../wallet/wallet.service.js';
+import type { Hook } from './auth.js';
 
 /** The Fastify instance every route file registers on, typed by its TypeBox schemas. */
 export type App = FastifyInstance<
@@ -42,11 +45,15 @@ export interface RouteDeps {
   reservations: ReservationsService;
   wallet: WalletService;
   payments: PaymentsService;
+  payForReservation: PayForReservation;
+  /** onRequest hooks checking a shared key: Admin-Key, and METRICS_KEY for /metrics. */
+  guards: { admin: Hook; metrics: Hook };
+  /** This instance's open event streams. */
+  streams: StreamHub;
   /** Scheduled sales: settings in PostgreSQL, opening, pre-queue draw. */
   sales: SaleDay;
   /** The operator's live charts: samples shared by every instance. */
   sampler: SaleSampler;
-  adminKey: string | undefined;
   /** Admissions this instance made per concert since it started (operator console). */
   admittedBy: (concertId: string) => number;
 }

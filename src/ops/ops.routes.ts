@@ -1,9 +1,12 @@
 import { Type } from 'typebox';
 import { errors } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import { coalesce } from '../shared/coalesce.js';
 
-export const opsRoutes: RoutePlugin = async (app, { database: db, store, metrics }) => {
+export const opsRoutes: RoutePlugin = async (app, { database: db, store, metrics, guards }) => {
   const Status = Type.Object({ status: Type.String() });
+  // A probe storm costs one ping of each store per second per instance.
+  const ready = coalesce(() => Promise.all([db.ping(), store.ping()]), 1000);
 
   app.get(
     '/health/live',
@@ -22,14 +25,17 @@ export const opsRoutes: RoutePlugin = async (app, { database: db, store, metrics
     },
     async () => {
       // Any failure here becomes 503 UNAVAILABLE through the error handler.
-      await Promise.all([db.ping(), store.ping()]);
+      await ready();
       return { status: 'ready' };
     },
   );
 
   app.get(
     '/metrics',
-    { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } },
+    {
+      onRequest: guards.metrics,
+      schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false },
+    },
     async (_request, reply) => {
       reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();

@@ -3,9 +3,7 @@ import { authenticate } from '../http/auth.js';
 import { errors, IdempotencyHeaders, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import { sendOutcome } from '../http/send-outcome.js';
 import type { RoutePlugin } from '../http/types.js';
-import type { QueueTokenClaims } from '../queue/queue-token.js';
-import { fingerprint, type Outcome } from '../shared/idempotency.js';
-import type { PaymentView } from './payments.service.js';
+import { fingerprint } from '../shared/idempotency.js';
 
 const PaymentSchema = Type.Object({
   paymentId: Uuid,
@@ -18,7 +16,10 @@ const PaymentSchema = Type.Object({
   paidAt: Timestamp,
 });
 
-export const paymentsRoutes: RoutePlugin = async (app, { payments, queue, accessTokens, clock, metrics }) => {
+export const paymentsRoutes: RoutePlugin = async (
+  app,
+  { payments, payForReservation, accessTokens, clock },
+) => {
   const user = { onRequest: authenticate(accessTokens) };
 
   app.post(
@@ -38,42 +39,16 @@ export const paymentsRoutes: RoutePlugin = async (app, { payments, queue, access
       },
     },
     async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      const print = fingerprint('POST', '/api/v1/payments', request.body);
-      const token = request.headers['queue-token'];
-      // A retry of a completed payment gets its first answer, even though the purchase has
-      // since expired the queue token that the gate would now refuse.
-      const stored = await payments.replay(request.userId, key, print);
-      let outcome: Outcome;
-      let claims: QueueTokenClaims | null;
-      let done: boolean;
-      if (stored) {
-        outcome = stored;
-        claims = queue.claimsOf(token, request.userId);
-        // The first attempt may have committed and then failed before giving the slot back
-        // (a crash, Redis unreachable): the retry finishes that part too.
-        const paid = outcome.body as PaymentView;
-        done =
-          outcome.status === 201 &&
-          claims?.concertId === paid.concertId &&
-          (await payments.holdsNothingElse(request.userId, paid.concertId, clock.now()));
-      } else {
-        // The gate, with the concert left to the service: it is the reservation's.
-        claims = await queue.admit(token, request.userId, undefined);
-        const paid = await payments.pay(
-          request.userId,
-          claims,
-          request.body.reservationId,
-          clock.now(),
-          key,
-          print,
-        );
-        if (paid.status === 201 && !paid.replayed) metrics.recordSale(paid.body as PaymentView);
-        outcome = paid;
-        done = paid.status === 201 && paid.doneWithConcert;
-      }
-      // A buyer holding nothing else for the concert is done: the slot goes to the next in line.
-      if (done && claims) await queue.release(claims);
+      const outcome = await payForReservation.pay(
+        {
+          userId: request.userId,
+          reservationId: request.body.reservationId,
+          queueToken: request.headers['queue-token'],
+          idempotencyKey: request.headers['idempotency-key'],
+          fingerprint: fingerprint('POST', '/api/v1/payments', request.body),
+        },
+        clock.now(),
+      );
       return sendOutcome(reply, outcome);
     },
   );

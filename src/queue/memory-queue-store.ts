@@ -9,6 +9,7 @@ import {
   type QueueSettings,
   type QueueStore,
   type QueueTimings,
+  type TicketRef,
   type TicketView,
 } from './queue-store.js';
 
@@ -161,6 +162,18 @@ export class MemoryQueueStore implements QueueStore {
     const t = line.current(ticket, now, this.timings);
     if (t?.state === 'WAITING' && touch) this.touch(line, ticket, now);
     return line.viewOf(ticket, t, now);
+  }
+
+  async viewMany(
+    concertId: string,
+    tickets: readonly TicketRef[],
+    now: number,
+    touch: boolean,
+  ): Promise<TicketView[]> {
+    const views: TicketView[] = [];
+    for (const { ticket, owner } of tickets)
+      views.push(await this.view(concertId, ticket, now, touch, owner));
+    return views;
   }
 
   private touch(line: Line, ticket: number, now: number): void {

@@ -33,9 +33,15 @@ export interface AdmissionSample {
 export type TicketView =
   | { state: 'WAITING'; position: number; admissions: AdmissionSample; settings: QueueSettings }
   | { state: 'ACTIVE'; activeUntil: number }
-  | { state: 'EXPIRED' }
+  | { state: 'EXPIRED'; lost?: true }
   /** In a scheduled sale's pre-queue: no place until the draw at `opensAt`. */
   | { state: 'PREQUEUED'; opensAt: number };
+
+/** A ticket and the user it must belong to (see `view`'s owner). */
+export interface TicketRef {
+  ticket: number;
+  owner?: string;
+}
 
 export interface JoinResult {
   ticket: number;
@@ -70,6 +76,18 @@ export interface QueueStore {
    * without persistence), whose ticket numbers start again at 1 for other users.
    */
   view(concertId: string, ticket: number, now: number, touch: boolean, owner?: string): Promise<TicketView>;
+
+  /**
+   * `view` for many tickets of one line in one call (the event streams of an instance read
+   * their line this way once per period). Each ticket is judged exactly as `view` would;
+   * the views come back in the order of `tickets`.
+   */
+  viewMany(
+    concertId: string,
+    tickets: readonly TicketRef[],
+    now: number,
+    touch: boolean,
+  ): Promise<TicketView[]>;
 
   /**
    * The ticket leaves the line or gives back its active slot; it is EXPIRED from now on.

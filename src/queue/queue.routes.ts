@@ -2,7 +2,6 @@ import { Type } from 'typebox';
 import { authenticate } from '../http/auth.js';
 import { errors, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
-import { isAppError } from '../shared/errors.js';
 import type { QueueStatus } from './queue.service.js';
 
 const QueueStatusSchema = Type.Object({
@@ -18,17 +17,10 @@ const QueueStatusSchema = Type.Object({
 
 const QueueTokenHeader = Type.Object({ 'queue-token': Type.Optional(Type.String()) });
 
-/** How often an open event stream re-reads its status, and the longest silence it allows. */
-export const EVENTS_POLL_MS = 1000;
-export const EVENTS_HEARTBEAT_MS = 15_000;
-
-export const queueRoutes: RoutePlugin = async (app, { queue, accessTokens, clock }) => {
+export const queueRoutes: RoutePlugin = async (app, { queue, accessTokens, streams }) => {
   // Event streams are hijacked connections the server would otherwise wait on when closing:
   // a shutting-down instance ends them itself (clients reconnect to another instance).
-  const openStreams = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const finish of openStreams) finish();
-  });
+  app.addHook('preClose', async () => streams.closeAll());
 
   app.post(
     '/api/v1/queue/tokens',
@@ -83,58 +75,54 @@ export const queueRoutes: RoutePlugin = async (app, { queue, accessTokens, clock
       schema: {
         tags: ['queue'],
         summary: 'Server-Sent Events: the queue status whenever it changes (heartbeat every 15 s)',
+        description:
+          'At most 3 open streams per queue token (a fourth is 429 RATE_LIMITED); an instance at its stream capacity answers 503 UNAVAILABLE with Retry-After, and the client polls /api/v1/queue/status instead.',
         querystring: Type.Object({ token: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
         response: {
           200: {
             description: 'text/event-stream: each event’s data is a queue status object',
             content: { 'text/event-stream': { schema: Type.String() } },
           },
-          ...errors(400, 401),
+          ...errors(400, 401, 429, 503),
         },
       },
     },
     async (request, reply) => {
       const { token } = request.query;
-      // Refusals (a bad token) are ordinary problem responses, before the stream opens.
-      let status = await queue.status(token);
-      reply.hijack();
+      // Everything up to the close handler is synchronous: a client that leaves while the
+      // first read is in flight closes its stream, which then is never read nor kept alive.
+      const claims = queue.verify(token);
+      const stream = streams.reserve(token, claims);
       const res = reply.raw;
+      res.on('close', () => stream.close());
+      let first: QueueStatus;
+      try {
+        first = await queue.status(token);
+      } catch (error) {
+        stream.close();
+        throw error; // an ordinary problem response, before the stream opens
+      }
+      reply.hijack();
+      if (stream.closed) {
+        res.destroy();
+        return;
+      }
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      let last = '';
-      let lastSentAt = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = () => {
-        clearInterval(timer);
-        openStreams.delete(finish);
-        if (!res.writableEnded) res.end();
-      };
-      openStreams.add(finish);
-      const send = (s: QueueStatus) => {
-        const json = JSON.stringify(s);
-        if (json === last && clock.now() - lastSentAt < EVENTS_HEARTBEAT_MS) return;
-        last = json;
-        lastSentAt = clock.now();
-        res.write(`data: ${json}\n\n`);
-        if (s.status !== 'WAITING') finish();
-      };
       res.write('retry: 2000\n\n');
-      send(status);
-      if (res.writableEnded) return;
-      timer = setInterval(async () => {
-        try {
-          status = await queue.status(token);
-          send(status);
-        } catch (error) {
-          if (!isAppError(error)) request.log.warn({ err: error }, 'queue event stream read failed');
-          finish();
-        }
-      }, EVENTS_POLL_MS);
-      request.raw.on('close', finish);
+      stream.start(
+        {
+          write: (json) => res.write(`data: ${json}\n\n`),
+          end: () => {
+            if (!res.writableEnded) res.end();
+          },
+        },
+        first,
+      );
     },
   );
 };

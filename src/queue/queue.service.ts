@@ -79,7 +79,8 @@ export class QueueService {
     token: string | undefined,
     userId: string,
     concertId: string | undefined,
-  ): Promise<QueueTokenClaims> {
+    options: { acceptLost?: boolean } = {},
+  ): Promise<QueueTokenClaims & { lost?: true }> {
     const claims = this.verify(token);
     if (claims.userId !== userId)
       throw new AppError('QUEUE_TOKEN_FORBIDDEN', 'This queue token belongs to another user');
@@ -88,6 +89,8 @@ export class QueueService {
     }
     const view = await this.read(claims);
     if (view.state === 'EXPIRED') {
+      // A ticket lost with the store's data, for a caller that checks what it may do by other means.
+      if (view.lost && options.acceptLost) return { ...claims, lost: true };
       throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
     }
     if (view.state !== 'ACTIVE') {
@@ -109,7 +112,8 @@ export class QueueService {
     return estimateWaitSeconds(view.position, view.admissions, view.settings, this.timings);
   }
 
-  private present(token: string, concertId: string, ticket: number, view: TicketView): QueueStatus {
+  /** The status a client sees for a token, its ticket and the ticket's view. */
+  present(token: string, concertId: string, ticket: number, view: TicketView): QueueStatus {
     switch (view.state) {
       case 'WAITING':
         return {

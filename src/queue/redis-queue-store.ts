@@ -10,6 +10,7 @@ import {
   type QueueSettings,
   type QueueStore,
   type QueueTimings,
+  type TicketRef,
   type TicketView,
 } from './queue-store.js';
 import { RedisPrequeue } from './redis-prequeue.js';
@@ -71,6 +72,7 @@ export function registryKey(prefix: string): string {
 const SCRIPTS = {
   join: 8,
   view: 7,
+  'view-many': 7,
   leave: 5,
   advance: 7,
   counts: 2,
@@ -272,6 +274,25 @@ export class RedisQueueStore implements QueueStore {
       owner ?? '',
     );
     return decodeView(toArray(reply, 'view'), 0);
+  }
+
+  async viewMany(
+    concertId: string,
+    tickets: readonly TicketRef[],
+    now: number,
+    touch: boolean,
+  ): Promise<TicketView[]> {
+    if (tickets.length === 0) return [];
+    const reply = await this.scripts['view-many'](
+      ...this.lineKeyList(concertId),
+      now,
+      touch ? 1 : 0,
+      this.timings.idleTimeoutMs,
+      ADMISSION_SAMPLE_WINDOW_MS,
+      ...this.defaultArgs(),
+      ...tickets.flatMap(({ ticket, owner }) => [ticket, owner ?? '']),
+    );
+    return toArray(reply, 'viewMany').map((view) => decodeView(toArray(view, 'viewMany item'), 0));
   }
 
   async leave(concertId: string, ticket: number, _now: number, owner?: string): Promise<void> {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { ConcertsService } from '../concerts/concerts.service.js';
-import type { Db, Executor, Tx } from '../db/client.js';
+import type { SeatChanges } from '../concerts/seat-changes.js';
+import type { Db, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { reservations, seats } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
@@ -36,14 +37,29 @@ export class ReservationsService {
     private readonly db: Db,
     private readonly concerts: ConcertsService,
     private readonly settings: ReservationSettings,
-  ) {}
+    private readonly seatChanges: SeatChanges,
+  ) {
+    // Prepared once per connection, as the pgbench ceiling runs it: no parse or plan per hold.
+    const p = sql.placeholder;
+    this.holdSeat = db
+      .select({
+        refusal: sql<'SEAT_UNAVAILABLE' | 'HOLD_LIMIT_REACHED' | null>`out_refusal`,
+        held: sql<number>`out_held`,
+        price: sql<number>`out_price`,
+      })
+      .from(
+        sql`hold_seat(${p('user')}::uuid, ${p('concert')}::uuid, ${p('show')}::uuid, ${p('date')}::date,
+          ${p('seat')}::integer, ${p('reservation')}::uuid, ${p('at')}::timestamptz, ${p('expires')}::timestamptz,
+          ${p('max')}::integer)`,
+      )
+      .prepare('hold_seat');
+  }
+
+  private readonly holdSeat;
 
   /**
-   * Holds a seat: the seat row is taken by one conditional UPDATE (not sold, and no hold or a
-   * lapsed one), so whatever the number of concurrent requests or instances, the database
-   * lets exactly one win. The user's row lock serialises only that user's own holds, which
-   * is what makes the per-user limit exact. All of it is one call of hold_seat (drizzle/0002,
-   * and 0003, which refuses a seat already taken before locking anything): one round trip.
+   * Holds a seat: one call of hold_seat (hold-seat.sql), one round trip. The database decides
+   * every race there (one winner per seat, the per-buyer limit exact) and answers losers at once.
    */
   async hold(userId: string, request: HoldRequest, now: number): Promise<ReservationView> {
     const show = await this.concerts.findShow(request.concertId, request.date, now);
@@ -53,21 +69,26 @@ export class ReservationsService {
     const at = new Date(now);
     const expiresAt = holdExpiry(now, this.settings.holdTtlMs);
     const id = randomUUID();
-    const [row] = rowsOf<{ held: number; price: number | null }>(
-      await this.db.execute(sql`
-        SELECT out_held AS held, out_price AS price FROM hold_seat(
-          ${userId}::uuid, ${request.concertId}::uuid, ${show.id}::uuid, ${show.date}::date,
-          ${request.seatNumber}::integer, ${id}::uuid, ${at}::timestamptz, ${expiresAt}::timestamptz,
-          ${this.settings.maxHoldsPerUser}::integer)`),
-    );
-    if (row!.held >= this.settings.maxHoldsPerUser) {
+    const [row] = await this.holdSeat.execute({
+      user: userId,
+      concert: request.concertId,
+      show: show.id,
+      date: show.date,
+      seat: request.seatNumber,
+      reservation: id,
+      at,
+      expires: expiresAt,
+      max: this.settings.maxHoldsPerUser,
+    });
+    if (row!.refusal === 'HOLD_LIMIT_REACHED') {
       throw new AppError(
         'HOLD_LIMIT_REACHED',
         `You already hold ${row!.held} unpaid seats for this concert; pay or cancel one first`,
       );
     }
-    if (row!.price === null)
+    if (row!.refusal === 'SEAT_UNAVAILABLE')
       throw new AppError('SEAT_UNAVAILABLE', `Seat ${request.seatNumber} is held or sold; pick another`);
+    await this.seatChanges.changed(request.concertId);
     return {
       reservationId: id,
       concertId: request.concertId,
@@ -100,7 +121,7 @@ export class ReservationsService {
 
   /** Cancels a HELD reservation; its seat is free at once. */
   async cancel(userId: string, reservationId: string, now: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const concertId = await this.db.transaction(async (tx) => {
       const row = await this.lockOwned(tx, userId, reservationId);
       const status = effectiveStatus(row.status, row.holdExpiresAt, now);
       if (status !== 'HELD') {
@@ -117,14 +138,16 @@ export class ReservationsService {
             eq(seats.reservationId, reservationId),
           ),
         );
+      return row.concertId;
     });
+    await this.seatChanges.changed(concertId);
   }
 
   /**
    * Locks a reservation of this user for the rest of the transaction. Another user's
    * reservation is reported as not found, so ids cannot be probed.
    */
-  async lockOwned(tx: Tx, userId: string, reservationId: string): Promise<ReservationRow> {
+  private async lockOwned(tx: Tx, userId: string, reservationId: string): Promise<ReservationRow> {
     const [row] = await tx
       .select()
       .from(reservations)
@@ -135,50 +158,23 @@ export class ReservationsService {
   }
 
   /**
-   * Marks the reservation CONFIRMED and its seat SOLD, inside the payment's transaction. The
-   * seat must still carry this reservation: if another hold took it after a lapse, nothing is
-   * sold and the hold is reported as lapsed.
+   * Rewrites up to `batch` lapsed holds as EXPIRED so history reads right; returns how many.
+   * Correctness never waits for this: a lapsed hold is already free and already reads EXPIRED.
+   * Rows another transaction is paying or cancelling are skipped, not waited for.
    */
-  async confirm(tx: Tx, row: ReservationRow): Promise<void> {
-    const sold = rowsOf(
-      await tx.execute(sql`
-        UPDATE ${seats} SET sold = true, hold_expires_at = NULL
-        WHERE show_id = ${row.showId} AND seat_number = ${row.seatNumber}
-          AND reservation_id = ${row.id} AND NOT sold
-        RETURNING 1`),
-    );
-    if (sold.length === 0)
-      throw new AppError('HOLD_EXPIRED', 'The hold lapsed and the seat went to someone else');
-    await tx.update(reservations).set({ status: 'CONFIRMED' }).where(eq(reservations.id, row.id));
-  }
-
-  /** How many seats the user still holds (unlapsed) for the concert, seen inside `tx`. */
-  async countHeld(tx: Executor, userId: string, concertId: string, now: number): Promise<number> {
+  async expireLapsed(now: number, batch: number): Promise<number> {
     const [row] = rowsOf<{ n: number }>(
-      await tx.execute(sql`
-        SELECT count(*)::int AS n FROM ${reservations}
-        WHERE user_id = ${userId} AND concert_id = ${concertId}
-          AND status = 'HELD' AND hold_expires_at > ${new Date(now)}`),
+      await this.db.execute(sql`
+        WITH swept AS (
+          UPDATE ${reservations} SET status = 'EXPIRED'
+          WHERE id IN (
+            SELECT id FROM ${reservations} r
+            WHERE hold_has_lapsed(r.status, r.hold_expires_at, ${new Date(now)})
+            LIMIT ${batch} FOR UPDATE SKIP LOCKED)
+          RETURNING 1)
+        SELECT count(*)::int AS n FROM swept`),
     );
     return row!.n;
-  }
-
-  /**
-   * Rewrites lapsed holds as EXPIRED so history reads right. Correctness never waits for
-   * this: a lapsed hold is already free and already reads as EXPIRED.
-   */
-  async sweepLapsed(now: number, batch = 1000): Promise<number> {
-    const rows = rowsOf(
-      await this.db.execute(sql`
-        UPDATE ${reservations} SET status = 'EXPIRED'
-        WHERE id IN (
-          SELECT id FROM ${reservations}
-          WHERE status = 'HELD' AND hold_expires_at <= ${new Date(now)}
-          LIMIT ${batch} FOR UPDATE SKIP LOCKED)
-          AND status = 'HELD'
-        RETURNING 1`),
-    );
-    return rows.length;
   }
 }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client.js';
+import type { Db, Executor } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema.js';
-import { AppError, isAppError } from './errors.js';
+import { AppError } from './errors.js';
 
 /** What a write produced: replayed byte-for-byte in meaning to a retry with the same key. */
 export interface Outcome {
@@ -26,49 +26,59 @@ export interface IdempotencyScope {
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Runs a money-moving write in one transaction, at most once per (user, key).
- *
- * The key row is inserted in the same transaction as the effect, so a concurrent retry blocks
- * on the key's unique index until the first commits, then reads its stored response: the
- * effect happens once without any in-process lock. A refused request (a domain error such as
- * INSUFFICIENT_BALANCE) rolls its effect back to a savepoint but keeps the key with the
- * refusal, so a retry gets the same answer. A 5xx stores nothing: the client may retry.
+ * What a keyed write function of the database (charge_balance, pay_reservation; see
+ * idempotency.sql) answers: a refusal code, or the status and body it produced, or, when the key
+ * was already used, the stored answer (`replayed`).
  */
-export async function runIdempotent(
+export interface WriteAnswer {
+  refusal: string | null;
+  status: number | null;
+  body: unknown;
+  replayed: boolean;
+}
+
+/**
+ * The outcome of a keyed write from the database's answer. A stored answer is replayed; a key
+ * used with another request is 409 IDEMPOTENCY_KEY_REUSED; a refusal (which wrote nothing) becomes
+ * its domain error, recorded under the key so a retry gets the same answer.
+ */
+export async function outcomeOf(
   db: Db,
   scope: IdempotencyScope,
   now: number,
-  effect: (tx: Tx) => Promise<Pick<Outcome, 'status' | 'body'>>,
+  answer: WriteAnswer,
+  refusal: (code: string, facts: unknown) => AppError,
 ): Promise<Outcome> {
-  if (scope.key === undefined) {
-    const outcome = await db.transaction(effect);
-    return { ...outcome, problem: false, replayed: false };
+  if (answer.replayed) {
+    if (answer.refusal === 'IDEMPOTENCY_KEY_REUSED') throw keyReused();
+    return { status: answer.status!, body: answer.body, problem: answer.status! >= 400, replayed: true };
   }
-  const key = scope.key;
-  return db.transaction(async (tx) => {
-    const claimed = rowsOf(
-      await tx.execute(sql`
-        INSERT INTO ${idempotencyKeys} (user_id, key, request_hash, created_at)
-        VALUES (${scope.userId}, ${key}, ${scope.fingerprint}, ${new Date(now)})
-        ON CONFLICT DO NOTHING RETURNING 1`),
-    );
-    if (claimed.length === 0) {
-      // The key row only becomes visible together with its response (same transaction).
-      return (await storedOutcome(tx, scope))!;
-    }
-    let outcome: Outcome;
-    try {
-      outcome = { ...(await tx.transaction(effect)), problem: false, replayed: false };
-    } catch (error) {
-      if (!isAppError(error)) throw error;
-      outcome = { status: error.status, body: error.toProblem(), problem: true, replayed: false };
-    }
-    await tx
-      .update(idempotencyKeys)
-      .set({ statusCode: outcome.status, response: outcome.body })
-      .where(and(eq(idempotencyKeys.userId, scope.userId), eq(idempotencyKeys.key, key)));
-    return outcome;
-  });
+  if (answer.refusal !== null) return recordRefusal(db, scope, now, refusal(answer.refusal, answer.body));
+  return { status: answer.status!, body: answer.body, problem: false, replayed: false };
+}
+
+/**
+ * Records a refused request under its key (without a key, the refusal is simply thrown). The
+ * write function gave its claim back when it refused, so another request with the key may have
+ * answered since: then that answer stands, for this request too.
+ */
+async function recordRefusal(
+  db: Db,
+  scope: IdempotencyScope,
+  now: number,
+  error: AppError,
+): Promise<Outcome> {
+  if (scope.key === undefined) throw error;
+  const body = error.toProblem();
+  const recorded = rowsOf(
+    await db.execute(sql`
+      INSERT INTO ${idempotencyKeys} (user_id, key, request_hash, status_code, response, created_at)
+      VALUES (${scope.userId}, ${scope.key}, ${scope.fingerprint}, ${error.status}, ${JSON.stringify(body)}::jsonb,
+              ${new Date(now)})
+      ON CONFLICT DO NOTHING RETURNING 1`),
+  );
+  if (recorded.length === 0) return (await storedOutcome(db, scope))!;
+  return { status: error.status, body, problem: true, replayed: false };
 }
 
 /**
@@ -77,25 +87,27 @@ export async function runIdempotent(
  * done (a payment expires its queue token) look here first, so a retry is answered as the
  * first request was rather than refused by the gate.
  */
-export async function storedOutcome(db: Db | Tx, scope: IdempotencyScope): Promise<Outcome | null> {
+export async function storedOutcome(db: Executor, scope: IdempotencyScope): Promise<Outcome | null> {
   if (scope.key === undefined) return null;
   const [first] = await db
     .select()
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.userId, scope.userId), eq(idempotencyKeys.key, scope.key)));
   if (!first) return null;
-  if (first.requestHash !== scope.fingerprint) {
-    throw new AppError(
-      'IDEMPOTENCY_KEY_REUSED',
-      'This Idempotency-Key was already used with a different request',
-    );
-  }
+  if (first.requestHash !== scope.fingerprint) throw keyReused();
   return {
     status: first.statusCode!,
     body: first.response,
     problem: first.statusCode! >= 400,
     replayed: true,
   };
+}
+
+function keyReused(): AppError {
+  return new AppError(
+    'IDEMPOTENCY_KEY_REUSED',
+    'This Idempotency-Key was already used with a different request',
+  );
 }
 
 /** A request's identity for key reuse: method, route and body, with keys in a stable order. */
@@ -112,10 +124,4 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-export async function purgeIdempotencyKeys(db: Db, now: number): Promise<void> {
-  await db.execute(
-    sql`DELETE FROM ${idempotencyKeys} WHERE created_at < ${new Date(now - IDEMPOTENCY_RETENTION_MS)}`,
-  );
 }

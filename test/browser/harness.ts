@@ -13,7 +13,7 @@ import { sleep } from '../../harness/wait.js';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Debian's Chromium; BOXOFFICE_CHROMIUM points elsewhere (or at nothing, to see the skip). */
 export const CHROMIUM = process.env.BOXOFFICE_CHROMIUM ?? '/usr/bin/chromium';
-export const ADMIN_KEY = 'test-admin-key';
+export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const RESULTS_DIR = join(ROOT, 'test-results', 'browser');
 
 export const hasChromium = existsSync(CHROMIUM);

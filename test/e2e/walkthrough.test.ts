@@ -8,7 +8,7 @@ import {
   forgetConcerts,
   type ScratchDatabase,
 } from '../../harness/cluster.js';
-import { sleep } from '../../harness/wait.js';
+import { eventually, sleep } from '../../harness/wait.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
 import type { components, SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
@@ -184,12 +184,12 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
   async function activeToken(user: User): Promise<string> {
     const joined = await call('post', '/api/v1/queue/tokens', { as: user, body: { concertId } });
     expect([200, 201]).toContain(joined.status);
-    for (let i = 0; i < 100; i++) {
-      const status = await call('get', '/api/v1/queue/status', { queueToken: joined.body.token });
-      if (status.body.status === 'ACTIVE') return joined.body.token;
-      await sleep(100);
-    }
-    throw new Error('not admitted within 10 s');
+    const token = joined.body.token;
+    return eventually(
+      async () =>
+        (await call('get', '/api/v1/queue/status', { queueToken: token })).body.status === 'ACTIVE' && token,
+      { timeoutMs: 30_000, what: 'admission' },
+    );
   }
 
   const hold = (user: User, queueToken: string, seatNumber: number, extra: object = {}) =>
@@ -299,7 +299,7 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
     bobQ = await activeToken(bob);
   });
 
-  it('When a token is waiting, then the gate says QUEUE_NOT_ACTIVE with the position', async () => {
+  it('When a token is waiting, then the gate says QUEUE_NOT_ACTIVE and a fourth event stream is refused', async () => {
     const pause = (paused: boolean) =>
       call('patch', '/api/v1/admin/concerts/{concertId}/queue', {
         ...admin,
@@ -313,6 +313,20 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
     const gated = await dates(carol, waiting.body.token);
     expectProblem(gated, 403, 'QUEUE_NOT_ACTIVE');
     expect(gated.problem.position).toBe(1);
+
+    // Three open streams per token; they stay open while the token waits.
+    const streams = new AbortController();
+    const eventsUrl = `${base}/api/v1/queue/events?token=${encodeURIComponent(waiting.body.token)}`;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const open = await fetch(eventsUrl, { signal: streams.signal });
+        expect(open.status).toBe(200);
+        await open.body!.getReader().read(); // the first event: the stream is counted
+      }
+      expectProblem(await send('GET', eventsUrl.slice(base.length)), 429, 'RATE_LIMITED');
+    } finally {
+      streams.abort();
+    }
     expect((await pause(false)).status).toBe(200);
   });
 

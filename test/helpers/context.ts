@@ -9,7 +9,7 @@ import type { QueueStore } from '../../src/queue/queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { type Backend, resetDatabase } from './backends.js';
 
-export const ADMIN_KEY = 'test-admin-key';
+export const ADMIN_KEY = 'test-admin-key-0123456789';
 
 export interface Response<T = any> {
   status: number;
@@ -40,6 +40,7 @@ export class TestContext {
     readonly clock: ManualClock,
     readonly store: QueueStore,
     readonly config: Readonly<Config>,
+    readonly database: Database,
   ) {}
 
   async call<T = any>(method: string, url: string, options: CallOptions = {}): Promise<Response<T>> {
@@ -180,7 +181,7 @@ export function useService(backend: Backend, options: ServiceOptions = {}): () =
       webRoot: null,
     });
     await app.ready();
-    context = new TestContext(app, clock, store, config);
+    context = new TestContext(app, clock, store, config, database);
   });
   afterEach(async () => {
     await context?.app.close();

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { eventually } from '../../harness/wait.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 import { type Response, useService } from '../helpers/context.js';
 
@@ -31,7 +32,6 @@ describe.each(backends)('bad input on $name', (backend) => {
       {},
       { amount: 100, extra: true },
       [100],
-      'amount=100',
     ];
     for (const body of bodies) {
       expectProblem(
@@ -54,6 +54,9 @@ describe.each(backends)('bad input on $name', (backend) => {
       headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'text/plain' },
       payload: 'hello',
     });
+    // A body with no content type is 415; text/plain is parsed (as a string) and fails validation.
+    const untyped = await s.call('POST', '/api/v1/balance/charges', { user, body: 'amount=100' });
+    expectProblem(untyped, 415, 'UNSUPPORTED_MEDIA_TYPE');
     expect(text.statusCode).toBe(400);
     expect(text.json().code).toBe('VALIDATION_FAILED');
     expect((await s.call('GET', '/api/v1/balance/history', { user })).body).toEqual([]);
@@ -125,7 +128,9 @@ describe.each(backends)('bad input on $name', (backend) => {
   test('when a route does not exist or credentials are missing, then the problem says so', async () => {
     const s = service();
     expectProblem(await s.call('GET', '/api/v1/nothing-here'), 404, 'NOT_FOUND');
-    expectProblem(await s.call('DELETE', '/api/v1/concerts'), 404, 'NOT_FOUND');
+    const wrongMethod = await s.call('DELETE', '/api/v1/concerts');
+    expectProblem(wrongMethod, 405, 'METHOD_NOT_ALLOWED');
+    expect(wrongMethod.headers.allow).toContain('GET');
     expectProblem(await s.call('GET', '/api/v1/balance'), 401, 'UNAUTHENTICATED');
     expectProblem(
       await s.call('GET', '/api/v1/balance', { headers: { authorization: 'Bearer abc.def' } }),
@@ -185,7 +190,7 @@ describe.each(backends)('idempotent writes on $name', (backend) => {
     expect(String(replay.headers['content-type'])).toContain('application/problem+json');
   });
 
-  test('when a payment commits but giving back the queue slot fails, then the retry with its key finishes the job', async () => {
+  test('when a payment commits but giving back the queue slot fails once, then the buyer still gets 201 and the slot comes back', async () => {
     const s = service();
     const { concertId, dates } = await s.newConcert();
     const buyer = await s.activeBuyer(concertId, 500_000);
@@ -197,16 +202,15 @@ describe.each(backends)('idempotent writes on $name', (backend) => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
     };
     const first = await s.pay(buyer, held.body.reservationId, 'pay-once');
-    expect(first.status).toBe(503);
-    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe(
-      'ACTIVE',
-    );
+    expect(first.status).toBe(201);
+    // The release is retried in the background: the slot comes back without any request.
+    const status = async () =>
+      (await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status;
+    await eventually(async () => (await status()) === 'EXPIRED', { what: 'the slot given back' });
 
     const retry = await s.pay(buyer, held.body.reservationId, 'pay-once');
     expect(retry.status).toBe(201);
-    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: buyer.queueToken })).body.status).toBe(
-      'EXPIRED',
-    );
+    expect(retry.body).toEqual(first.body);
     expect((await s.call('GET', '/api/v1/payments', { user: buyer.user })).body).toHaveLength(1);
     expect((await s.call('GET', '/api/v1/balance', { user: buyer.user })).body.balance).toBe(400_000);
   });

@@ -32,7 +32,11 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store
     redisUrl.port = String(redisProxy.port);
     const redis = await readyRedis(redisUrl.toString());
     disconnect = () => redis.disconnect();
-    const config = loadConfig({ DATA_DIR: 'memory', RATE_LIMIT_PER_MINUTE: '0', ADMIN_KEY: 'k' });
+    const config = loadConfig({
+      DATA_DIR: 'memory',
+      RATE_LIMIT_PER_MINUTE: '0',
+      ADMIN_KEY: 'outage-admin-key-0123',
+    });
     store = new RedisQueueStore(
       redis,
       { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
@@ -81,7 +85,7 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store
     const concert = await app.inject({
       method: 'POST',
       url: '/api/v1/admin/concerts',
-      headers: { 'admin-key': 'k' },
+      headers: { 'admin-key': 'outage-admin-key-0123' },
       payload: { title: 'T', venue: 'V', dates: [{ date: '2099-01-01', price: 1000 }] },
     });
     const join = () =>

@@ -42,6 +42,10 @@ describe('settings', () => {
     [{ DATABASE_URL: 'mysql://x', AUTH_SECRET: 'a'.repeat(32) }, 'DATABASE_URL'],
     [{ REDIS_URL: 'not a url', AUTH_SECRET: 'a'.repeat(32) }, 'REDIS_URL'],
     [{ AUTH_SECRET: 'short' }, 'AUTH_SECRET'],
+    [{ AUTH_SECRET: 's'.repeat(31) }, 'AUTH_SECRET'],
+    [{ ADMIN_KEY: 'k'.repeat(15) }, 'ADMIN_KEY'],
+    [{ METRICS_KEY: 'short' }, 'METRICS_KEY'],
+    [{ REQUEST_TIMEOUT_SECONDS: '5', HEADERS_TIMEOUT_SECONDS: '10' }, 'HEADERS_TIMEOUT_SECONDS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ])('when %o is given, then start-up stops naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -216,7 +216,10 @@ export interface paths {
     };
   };
   '/api/v1/queue/events': {
-    /** Server-Sent Events: the queue status whenever it changes (heartbeat every 15 s) */
+    /**
+     * Server-Sent Events: the queue status whenever it changes (heartbeat every 15 s)
+     * @description At most 3 open streams per queue token (a fourth is 429 RATE_LIMITED); an instance at its stream capacity answers 503 UNAVAILABLE with Retry-After, and the client polls /api/v1/queue/status instead.
+     */
     get: {
       parameters: {
         query: {
@@ -238,6 +241,18 @@ export interface paths {
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        503: {
           content: {
             'application/json': components['schemas']['Problem'];
           };
@@ -1353,7 +1368,10 @@ export interface components {
         | 'QUEUE_TOKEN_EXPIRED'
         | 'QUEUE_TOKEN_FORBIDDEN'
         | 'QUEUE_NOT_ACTIVE'
+        | 'MALFORMED_REQUEST'
         | 'NOT_FOUND'
+        | 'METHOD_NOT_ALLOWED'
+        | 'REQUEST_TIMEOUT'
         | 'CONCERT_NOT_FOUND'
         | 'DATE_NOT_FOUND'
         | 'RESERVATION_NOT_FOUND'
@@ -1366,7 +1384,10 @@ export interface components {
         | 'IDEMPOTENCY_KEY_REUSED'
         | 'HOLD_EXPIRED'
         | 'PAYLOAD_TOO_LARGE'
+        | 'URI_TOO_LONG'
+        | 'UNSUPPORTED_MEDIA_TYPE'
         | 'RATE_LIMITED'
+        | 'HEADERS_TOO_LARGE'
         | 'INTERNAL'
         | 'UNAVAILABLE';
       detail: string;

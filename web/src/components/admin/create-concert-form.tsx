@@ -65,26 +65,8 @@ export function CreateConcertForm({ adminKey, onCreated }: { adminKey: string; o
     <section class="card" aria-labelledby="create-concert-title">
       <h2 id="create-concert-title">{t('admin.create')}</h2>
       <form class="stack-form" onSubmit={submit}>
-        <label>
-          {t('admin.concertTitle')}
-          <input
-            name="title"
-            required
-            maxLength={200}
-            value={title}
-            onInput={(e) => setTitle(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          {t('admin.venue')}
-          <input
-            name="venue"
-            required
-            maxLength={200}
-            value={venue}
-            onInput={(e) => setVenue(e.currentTarget.value)}
-          />
-        </label>
+        <RequiredText label={t('admin.concertTitle')} name="title" value={title} onInput={setTitle} />
+        <RequiredText label={t('admin.venue')} name="venue" value={venue} onInput={setVenue} />
         {rows.map((row, index) => (
           <fieldset key={row.id} class="date-row">
             <legend>
@@ -138,6 +120,27 @@ export function CreateConcertForm({ adminKey, onCreated }: { adminKey: string; o
       )}
       <AdminErrorNotice error={error} onDismiss={() => setError(null)} />
     </section>
+  );
+}
+
+/** A required line of text of at most 200 characters, as the admin API accepts a title or venue. */
+function RequiredText(props: {
+  label: string;
+  name: string;
+  value: string;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}
+      <input
+        name={props.name}
+        required
+        maxLength={200}
+        value={props.value}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+    </label>
   );
 }
 

@@ -1,0 +1,177 @@
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConcertsService } from '../../src/concerts/concerts.service.js';
+import { noSeatChanges } from '../../src/concerts/seat-changes.js';
+import { type Database, type Db, rowsOf } from '../../src/db/client.js';
+import * as schema from '../../src/db/schema.js';
+import { PaymentsService } from '../../src/payments/payments.service.js';
+import { HoldSweeper } from '../../src/reservations/hold-sweeper.js';
+import { ReservationsService } from '../../src/reservations/reservations.service.js';
+import { storedOutcome } from '../../src/shared/idempotency.js';
+import { IdempotencyPurge } from '../../src/shared/idempotency-purge.js';
+import { WalletService } from '../../src/wallet/wallet.service.js';
+import { openScratchDatabase, serverUrls } from '../helpers/backends.js';
+
+const reason = 'needs TEST_DATABASE_URL (plans are read with auto_explain on the PostgreSQL server)';
+if (!serverUrls.database) console.warn(`[plans] skipped: ${reason}`);
+
+const CONCERT = '00000000-0000-4000-8000-00000000c001';
+const OTHER = '00000000-0000-4000-8000-00000000c002';
+const SHOWS = 500;
+const SEATS = 200;
+const USERS = 2000;
+const TABLES = [
+  'users',
+  'wallets',
+  'wallet_transactions',
+  'concerts',
+  'shows',
+  'seats',
+  'reservations',
+  'payments',
+  'idempotency_keys',
+];
+const user = (n: number) => `md5('user ${n}')::uuid`;
+
+/**
+ * A sale's worth of rows written straight into a fresh database, with autovacuum off for its
+ * tables, so no statistics exist: 100,000 seats of one concert (500 shows × 200), 20,000 of
+ * another, 2,000 buyers with 50,000 reservations, their payments, ledger and keys.
+ */
+const SEED = `
+  INSERT INTO users (id, name, created_at) SELECT md5('user ' || n)::uuid, 'u', now()
+    FROM generate_series(1, ${USERS}) n;
+  INSERT INTO wallets (user_id, balance) SELECT id, 1000000 FROM users;
+  INSERT INTO concerts (id, title, venue, created_at) VALUES
+    ('${CONCERT}', 'big', 'hall', now()), ('${OTHER}', 'other', 'hall', now());
+  INSERT INTO shows (id, concert_id, date, total_seats)
+    SELECT md5('show ' || c || n)::uuid, c::uuid, date '2099-01-01' + n, ${SEATS}
+    FROM (VALUES ('${CONCERT}', ${SHOWS}), ('${OTHER}', 100)) AS k(c, m), generate_series(0, k.m - 1) n;
+  INSERT INTO seats (show_id, seat_number, price) SELECT s.id, k, 1000 FROM shows s, generate_series(1, ${SEATS}) k;
+  INSERT INTO reservations (id, user_id, concert_id, show_id, date, seat_number, price, status, hold_expires_at, created_at)
+    SELECT md5('res ' || i)::uuid, md5('user ' || (i % ${USERS} + 1))::uuid, '${CONCERT}', md5('show ${CONCERT}' || (i / ${SEATS}))::uuid,
+           date '2099-01-01' + i / ${SEATS}, i % ${SEATS} + 1, 1000,
+           (ARRAY['CONFIRMED', 'EXPIRED', 'CANCELLED', 'HELD'])[i % 4 + 1],
+           now() - interval '1 hour' + (i % 7200) * interval '1 second', now() - interval '2 hours'
+    FROM generate_series(0, 49999) i;
+  UPDATE seats s SET sold = true, reservation_id = r.id FROM reservations r
+    WHERE r.status = 'CONFIRMED' AND s.show_id = r.show_id AND s.seat_number = r.seat_number;
+  INSERT INTO payments (id, reservation_id, user_id, concert_id, date, seat_number, amount, balance_after, paid_at)
+    SELECT md5('pay ' || r.id)::uuid, r.id, r.user_id, r.concert_id, r.date, r.seat_number, r.price, 0, r.created_at
+    FROM reservations r WHERE r.status = 'CONFIRMED';
+  INSERT INTO wallet_transactions (id, user_id, type, amount, balance_after, created_at)
+    SELECT md5('tx ' || n)::uuid, md5('user ' || (n % ${USERS} + 1))::uuid, 'CHARGE', 1, 1, now()
+    FROM generate_series(1, 40000) n;
+  INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, created_at)
+    SELECT md5('user ' || (n % ${USERS} + 1))::uuid, 'key ' || n, 'h', 200, '{}', now() - (n % 48) * interval '1 hour'
+    FROM generate_series(1, 40000) n;
+`;
+
+describe.skipIf(!serverUrls.database)('query plans on a never-analysed database', () => {
+  let database: Database;
+  let pool: pg.Pool;
+  let db: Db;
+  const plans: string[] = [];
+
+  beforeAll(async () => {
+    let url: URL | undefined;
+    database = await openScratchDatabase(serverUrls.database!, (u) => {
+      url = u;
+      return u;
+    });
+    for (const table of TABLES) {
+      await database.db.execute(sql.raw(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`));
+    }
+    await database.db.execute(sql.raw(SEED));
+    // Every plan the services' statements get, nested ones inside the SQL functions included,
+    // comes back to this client as a LOG message.
+    pool = new pg.Pool({
+      connectionString: url!.toString(),
+      max: 1,
+      options:
+        '-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 ' +
+        '-c auto_explain.log_nested_statements=on -c client_min_messages=log',
+    });
+    pool.on('connect', (client) => {
+      client.on('notice', (notice) => {
+        if (notice.message?.includes('plan:')) plans.push(notice.message);
+      });
+    });
+    db = drizzle({ client: pool, schema }) as unknown as Db;
+  }, 120_000);
+
+  afterAll(async () => {
+    await pool?.end();
+    await database?.close();
+  });
+
+  test('when nothing has gathered statistics yet, then every hot-path statement uses an index', async () => {
+    const analysed = rowsOf<{ relname: string }>(
+      await db.execute(sql`SELECT relname FROM pg_class WHERE relname IN ${TABLES} AND reltuples >= 0`),
+    );
+    expect(analysed).toEqual([]);
+
+    const now = Date.now();
+    const [buyer] = rowsOf<{ id: string }>(await db.execute(sql.raw(`SELECT ${user(1)} AS id`)));
+    const userId = buyer!.id;
+    const concerts = new ConcertsService(db);
+    const reservations = new ReservationsService(
+      db,
+      concerts,
+      { holdTtlMs: 300_000, maxHoldsPerUser: 50 },
+      noSeatChanges,
+    );
+    const payments = new PaymentsService(db);
+    const wallet = new WalletService(db);
+    const silent = { warn: () => {} } as never;
+    const date = '2099-10-01'; // show 273: no reservation yet
+
+    const paths: Record<string, () => Promise<unknown>> = {
+      hold: () => reservations.hold(userId, { concertId: CONCERT, date, seatNumber: 1 }, now),
+      'hold refused': () =>
+        reservations.hold(userId, { concertId: CONCERT, date, seatNumber: 1 }, now).catch(() => {}),
+      pay: async () => {
+        const held = await reservations.hold(userId, { concertId: CONCERT, date, seatNumber: 2 }, now);
+        plans.length = 0;
+        return payments.pay(userId, CONCERT, held.reservationId, now, 'pay-key', 'fp');
+      },
+      cancel: async () => {
+        const held = await reservations.hold(userId, { concertId: CONCERT, date, seatNumber: 3 }, now);
+        plans.length = 0;
+        return reservations.cancel(userId, held.reservationId, now);
+      },
+      charge: () => wallet.charge(userId, 100, now, 'charge-key', 'fp'),
+      replay: () => storedOutcome(db, { userId, key: 'charge-key', fingerprint: 'fp' }),
+      balance: () => wallet.balance(userId),
+      history: () => wallet.history(userId),
+      reservations: () => reservations.list(userId, now),
+      payments: () => payments.list(userId),
+      'seat map': () => concerts.seatMap(CONCERT, date, now),
+      'dates list': () => concerts.availableDates(CONCERT, now),
+      sweeper: () => new HoldSweeper(reservations, { now: () => now }, silent).sweep(),
+      purge: () => new IdempotencyPurge(db, { now: () => now }, silent).purge(),
+    };
+    const scans: Record<string, string[]> = {};
+    for (const [name, run] of Object.entries(paths)) {
+      plans.length = 0;
+      await run();
+      expect(plans.length, `${name}: no plan was logged`).toBeGreaterThan(0);
+      const seq = plans.filter((p) => /Seq Scan/.test(p));
+      if (seq.length > 0) scans[name] = seq;
+    }
+    expect(scans).toEqual({});
+  }, 120_000);
+
+  test('when a concert is created, then statistics are gathered for the seats it wrote', async () => {
+    await new ConcertsService(db).create(
+      { title: 'new', venue: 'hall', dates: [{ date: '2099-06-01', seats: 200, price: 1000 }] },
+      Date.now(),
+    );
+    const [seats] = rowsOf<{ reltuples: number }>(
+      await db.execute(sql`SELECT reltuples FROM pg_class WHERE relname = 'seats'`),
+    );
+    expect(seats!.reltuples).toBeGreaterThan(100_000);
+  });
+});

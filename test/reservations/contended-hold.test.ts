@@ -1,0 +1,36 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, test } from 'vitest';
+import { backends } from '../helpers/backends.js';
+import { useService } from '../helpers/context.js';
+
+// Two transactions at once need a server: the embedded engine has one connection.
+const server = backends.find((b) => b.name.startsWith('PostgreSQL'));
+if (!server) console.warn('[contended hold] skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL');
+
+describe.skipIf(!server)('a seat being taken on the PostgreSQL server', () => {
+  const service = useService(server ?? backends[0]!);
+
+  test('when another transaction is taking the seat right now, then a hold is refused at once instead of waiting for it', async () => {
+    const s = service();
+    const { concertId, dates } = await s.newConcert();
+    const buyer = await s.activeBuyer(concertId);
+    const db = s.database.db;
+
+    // A winner mid-transaction: its seat row is locked and stays locked until it ends.
+    const whileLocked = await db.transaction(async (tx) => {
+      await tx.execute(sql`
+        SELECT 1 FROM seats WHERE seat_number = 9
+          AND show_id = (SELECT id FROM shows WHERE concert_id = ${concertId}) FOR UPDATE`);
+      const started = Date.now();
+      const refused = await s.hold(buyer, concertId, dates[0]!, 9);
+      return { refused, ms: Date.now() - started };
+    });
+    // Waiting would have ended at the statement timeout (5 s) with a 503, not a refusal.
+    expect(whileLocked.refused.status).toBe(409);
+    expect(whileLocked.refused.body.code).toBe('SEAT_UNAVAILABLE');
+    expect(whileLocked.ms).toBeLessThan(2000);
+
+    // The other transaction wrote nothing: the seat is free again and the next hold wins it.
+    expect((await s.hold(buyer, concertId, dates[0]!, 9)).status).toBe(201);
+  });
+});
