@@ -24,11 +24,10 @@ import { canonicalKeywords, registerCanonicalInput } from './http/canonical-inpu
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import type { App, RouteDeps } from './http/types.js';
-import { probeBackends } from './ops/backends.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { SaleSampler } from './ops/sale-sampler.js';
-import { saleSnapshot } from './ops/sale-snapshot.js';
+import { saleReadings, saleSnapshot } from './ops/sale-snapshot.js';
 import { PayForReservation } from './payments/pay-for-reservation.js';
 import { paymentsRoutes } from './payments/payments.routes.js';
 import { PaymentsService } from './payments/payments.service.js';
@@ -140,12 +139,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const queue = new QueueService(store, queueTokens, concerts, clock, timings);
 
   const admittedHere = new Map<string, number>();
+  // One read of the stores per period serves every gauge and the stores' health alike.
+  const readings = coalesce(
+    () => saleReadings(store, concerts, schedule, clock.now()),
+    METRICS_SNAPSHOT_MAX_AGE_MS,
+  );
   const metrics = new Metrics({
-    snapshot: coalesce(
-      () => saleSnapshot(store, concerts, schedule, clock.now()),
-      METRICS_SNAPSHOT_MAX_AGE_MS,
-    ),
-    backends: () => probeBackends(database, store),
+    snapshot: async () => (await readings()).concerts,
+    backends: async () => (await readings()).up,
   });
   const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
   app.addHook('onClose', async () => payForReservation.close());

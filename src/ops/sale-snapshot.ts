@@ -13,33 +13,44 @@ export interface ConcertSnapshot {
   paused: boolean;
 }
 
+export interface SaleReadings {
+  concerts: ConcertSnapshot[];
+  /** Whether each backing store answered this read (for `boxoffice_backend_up`). */
+  up: Record<'database' | 'queue', boolean>;
+}
+
 /**
- * Each concert's line and seats right now: what the metrics gauges report at a scrape and what
- * the sale sampler records for the operator's charts.
+ * Each concert's line and seats right now, and whether each store answered: what the metrics
+ * gauges report at a scrape. Never throws: a store that fails leaves its numbers out and reads
+ * as down, so one read of the stores serves both the gauges and the health of the stores.
  */
-export async function saleSnapshot(
+export async function saleReadings(
   store: QueueStore,
   concerts: ConcertsService,
   schedule: SaleSchedule,
   now: number,
-): Promise<ConcertSnapshot[]> {
-  const lines = await store.concertIds();
-  const [counts, seats, paused] = await Promise.all([
-    Promise.all(
-      lines.map(async (id) => {
-        const [line, prequeued] = await Promise.all([
-          store.counts(id, now),
-          store.prequeue.prequeueCount(id),
-        ]);
-        return [id, { ...line, prequeued }] as const;
-      }),
+): Promise<SaleReadings> {
+  const [lineRead, seatRead, pausedRead] = await Promise.allSettled([
+    store.concertIds().then((lines) =>
+      Promise.all(
+        lines.map(async (id) => {
+          const [line, prequeued] = await Promise.all([
+            store.counts(id, now),
+            store.prequeue.prequeueCount(id),
+          ]);
+          return [id, { ...line, prequeued }] as const;
+        }),
+      ),
     ),
     concerts.seatStats(now),
     schedule.pausedConcerts(),
   ]);
+  const counts = lineRead.status === 'fulfilled' ? lineRead.value : [];
+  const seats = seatRead.status === 'fulfilled' ? seatRead.value : [];
+  const paused = pausedRead.status === 'fulfilled' ? pausedRead.value : new Set<string>();
   const queueOf = new Map(counts);
   const seatsOf = new Map(seats.map((s) => [s.concertId, s]));
-  return [...new Set([...lines, ...seatsOf.keys()])].map((concertId) => {
+  const rows = [...new Set([...queueOf.keys(), ...seatsOf.keys()])].map((concertId) => {
     const q = queueOf.get(concertId) ?? { waiting: 0, active: 0, prequeued: 0 };
     const s = seatsOf.get(concertId) ?? { held: 0, sold: 0 };
     return {
@@ -52,4 +63,24 @@ export async function saleSnapshot(
       paused: paused.has(concertId),
     };
   });
+  return {
+    concerts: rows,
+    up: {
+      queue: lineRead.status === 'fulfilled',
+      database: seatRead.status === 'fulfilled' && pausedRead.status === 'fulfilled',
+    },
+  };
+}
+
+/** The same, for the sale sampler, which records nothing when a store did not answer. */
+export async function saleSnapshot(
+  store: QueueStore,
+  concerts: ConcertsService,
+  schedule: SaleSchedule,
+  now: number,
+): Promise<ConcertSnapshot[]> {
+  const readings = await saleReadings(store, concerts, schedule, now);
+  if (!readings.up.database || !readings.up.queue)
+    throw new Error('a store did not answer the sale snapshot');
+  return readings.concerts;
 }
