@@ -2,17 +2,18 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   join, poll, seatmap, hold-spread, pay, hold-contended, charge, streams, rush, sale-day (default: all)
+ *   --scenario <name[,name]>   poll, seatmap, dates, hold-spread, pay, hold-contended, charge, streams, join, rush, sale-day (default: all)
  *   --mode embedded|cluster    default cluster
- *   --instances N              app instances in cluster mode (default 2)
+ *   --instances N[,N]          app instances in cluster mode, one run per count (default 1,2)
  *   --duration S               seconds per measured load (default 10)
  *   --connections N            wrk connections in all, split over the instances (default 64)
  *   --no-ceilings              skip the ceilings (ratios then read "–")
  *   --smoke                    every scenario, ~1 s each, small sizes (CI)
  *   --cpu-prof                 start the servers with --cpu-prof (profiles in bench/results/profiles)
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,7 @@ import { openDatabase } from '../src/db/client.js';
 import { type Ceiling, measureHttpCeilings, measureSqlCeilings } from './ceilings/ceilings.js';
 import { Api } from './lib/api.js';
 import { machineFacts } from './lib/machine.js';
-import { markdown, met } from './lib/report.js';
+import { markdown, met, type Run } from './lib/report.js';
 import {
   buildServer,
   Cleanup,
@@ -34,6 +35,7 @@ import {
   startCluster,
 } from './lib/servers.js';
 import { charge } from './scenarios/charge.js';
+import { dates } from './scenarios/dates.js';
 import { holdContended } from './scenarios/hold-contended.js';
 import { holdSpread } from './scenarios/hold-spread.js';
 import { join as joinScenario } from './scenarios/join.js';
@@ -54,6 +56,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SCENARIOS: Record<string, Scenario> = {
   poll,
   seatmap,
+  dates,
   'hold-spread': holdSpread,
   pay,
   'hold-contended': holdContended,
@@ -64,8 +67,12 @@ const SCENARIOS: Record<string, Scenario> = {
   'sale-day': saleDay,
 };
 
-const CEILING_PORT = 4700;
 const DEFAULT_POOL = 10;
+/**
+ * Ports the bench may take: away from the usual development ports and below Linux's
+ * ephemeral range (32768 and up), where outgoing connections would take them meanwhile.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 };
 
 function progress(message: string): void {
   const line = `[bench ${new Date().toISOString().slice(11, 19)}] ${message}`;
@@ -94,12 +101,45 @@ async function versions(mode: Mode): Promise<{ postgres: string | null; redis: s
   return { postgres, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? null };
 }
 
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive free loopback ports, picked at random: several people (or
+ * runs) share this machine, so no fixed port is safe.
+ */
+async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = randomInt(PORT_RANGE.from, PORT_RANGE.to - count);
+    let free = true;
+    for (let i = 0; i < count && free; i++) free = await portFree(base + i);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+/** Whether autovacuum may analyse the bench's tables behind its back (it is off on these machines). */
+async function autovacuum(): Promise<string> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    return (await c.query<{ v: string }>("SELECT current_setting('autovacuum') AS v")).rows[0]?.v ?? '?';
+  } finally {
+    await c.end();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       scenario: { type: 'string' },
       mode: { type: 'string', default: 'cluster' },
-      instances: { type: 'string', default: '2' },
+      instances: { type: 'string', default: '1,2' },
       duration: { type: 'string' },
       connections: { type: 'string', default: '64' },
       smoke: { type: 'boolean', default: false },
@@ -113,12 +153,13 @@ async function main(): Promise<void> {
   const smoke = values.smoke;
   const durationSeconds = Number(values.duration ?? (smoke ? 1 : 10));
   const connections = Number(values.connections);
-  const instances = mode === 'embedded' ? 1 : Number(values.instances);
+  const counts = mode === 'embedded' ? [1] : values.instances.split(',').map(Number);
   const names = values.scenario ? values.scenario.split(',') : Object.keys(SCENARIOS);
   for (const n of names)
     if (!SCENARIOS[n]) throw new Error(`unknown scenario ${n}; one of ${Object.keys(SCENARIOS).join(', ')}`);
   if (!(durationSeconds > 0 && durationSeconds <= 600)) throw new Error('--duration is 0..600 s');
-  if (!(instances >= 1 && instances <= 16)) throw new Error('--instances is 1..16');
+  for (const n of counts) if (!(n >= 1 && n <= 16)) throw new Error('--instances is 1..16 (or a list)');
+  const warmupSeconds = smoke ? 0 : Math.min(3, Math.max(1, Math.round(durationSeconds / 4)));
 
   const cleanup = new Cleanup();
   const onSignal = () => {
@@ -134,108 +175,44 @@ async function main(): Promise<void> {
     const started = new Date();
     const v = await versions(mode);
     const machine = machineFacts(v.postgres, v.redis);
+    // Plans must not depend on statistics nobody gathered (issue 12): the bench never runs
+    // ANALYZE on the app's database, which is created empty for each run.
+    const database =
+      mode === 'cluster'
+        ? `a new scratch database per run, never analysed by the bench (autovacuum ${await autovacuum()})`
+        : 'embedded PGlite in a new directory, never analysed by the bench';
     if (!values['skip-build']) {
       progress('building (tsc -p tsconfig.build.json)');
       await buildServer(root);
     }
-
-    const ceilings: Ceiling[] = [];
-    if (!values['no-ceilings']) {
-      const ceilingCleanup = new Cleanup();
-      cleanup.add('ceilings', () => ceilingCleanup.runAll());
-      const databaseUrl = mode === 'cluster' ? await createScratchDatabase(ceilingCleanup) : null;
-      const options = {
-        root,
-        instances,
-        basePort: CEILING_PORT,
-        databaseUrl,
-        redisUrl: mode === 'cluster' ? REDIS_URL : null,
-        poolSize: DEFAULT_POOL,
-        connections,
-        durationSeconds,
-        warmupSeconds: smoke ? 0 : Math.min(3, Math.max(1, Math.round(durationSeconds / 4))),
-        workDir,
-        progress,
-      };
-      if (databaseUrl) {
-        progress('ceilings hold/charge/pay SQL: migrating a scratch database');
-        const db = await openDatabase({ url: databaseUrl, dataDir: 'memory' });
-        await db.close();
-        ceilings.push(...(await measureSqlCeilings(options)));
-      }
-      ceilings.unshift(...(await measureHttpCeilings(options, ceilingCleanup)));
-      await ceilingCleanup.runAll();
-    }
-
-    const adminKey = randomBytes(12).toString('hex');
-    const authSecret = randomBytes(24).toString('hex');
-    progress(`starting ${instances} instance(s), ${mode} mode`);
     const profileDir = join(root, 'bench', 'results', 'profiles');
     if (values['cpu-prof']) mkdirSync(profileDir, { recursive: true });
-    const clusterCleanup = new Cleanup();
-    cleanup.add('app cluster', () => clusterCleanup.runAll());
-    const cluster = await startCluster(
-      {
-        root,
+
+    const runs: Run[] = [];
+    // The rush starts instances of its own and takes minutes: once, on the most instances.
+    const rushOn = Math.max(...counts);
+    for (const instances of counts) {
+      const runNames = names.filter((n) => (n !== 'rush' && n !== 'sale-day') || instances === rushOn);
+      const ceilings = values['no-ceilings']
+        ? []
+        : await measureCeilings({ mode, instances, connections, durationSeconds, warmupSeconds, workDir });
+      const results = await runScenarios(runNames, {
         mode,
         instances,
-        adminKey,
-        authSecret,
+        connections,
+        durationSeconds,
+        warmupSeconds,
+        workDir,
+        smoke,
         nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-      },
-      clusterCleanup,
-    );
-    const ctx: ScenarioContext = {
-      api: new Api(
-        cluster.instances.map((i) => i.url),
-        adminKey,
-      ),
-      cluster,
-      durationSeconds,
-      warmupSeconds: smoke ? 0 : Math.min(3, Math.max(1, Math.round(durationSeconds / 4))),
-      connections,
-      smoke,
-      authSecret,
-      workDir,
-      serverPids: cluster.instances.map((i) => i.pid),
-      progress,
-      shared: new Map(),
-    };
-    const results: ScenarioResult[] = [];
-    for (const name of Object.keys(SCENARIOS).filter((n) => names.includes(n))) {
-      if (name === 'rush' || name === 'sale-day') {
-        // The rush (and sale day) start instances of their own (harness/cluster.ts): stop these first.
-        for (const i of cluster.instances) {
-          if (i.child.exitCode !== null) throw new Error(`instance ${i.url} died:\n${i.output()}`);
-        }
-        await clusterCleanup.runAll();
-      }
-      progress(`${name}: setting up`);
-      const result = await SCENARIOS[name]!(ctx).catch((error: Error) => {
-        const dead = cluster.instances.filter((i) => i.child.exitCode !== null);
-        for (const i of dead) console.error(`\ninstance ${i.url} exited ${i.child.exitCode}:\n${i.output()}`);
-        throw error;
+        cleanup,
       });
-      results.push(result);
-      progress(
-        `${name}: ${Math.round(result.load.perSecond)} ${result.unit}, p99 ${result.load.latencyMs.p99.toFixed(1)} ms`,
-      );
-      if (!process.stderr.isTTY) continue;
-      process.stderr.write('\n');
+      runs.push({ instances, ceilings, results });
     }
-    for (const i of cluster.instances) {
-      if (
-        i.child.exitCode !== null &&
-        i.child.signalCode === null &&
-        !names.includes('rush') &&
-        !names.includes('sale-day')
-      ) {
-        throw new Error(`instance ${i.url} died:\n${i.output()}`);
-      }
-    }
-    const targetsApply = mode === 'cluster' && instances === 2 && !smoke;
-    const title = `boxoffice bench — ${mode}, ${instances} instance(s), ${durationSeconds} s per load, ${connections} connections${smoke ? ' (smoke)' : ''}`;
-    const table = markdown(title, machine, ceilings, results, targetsApply);
+
+    const targetsApply = mode === 'cluster' && !smoke;
+    const title = `boxoffice bench — ${mode}, ${counts.join(' and ')} instance(s), ${durationSeconds} s per load, ${connections} connections${smoke ? ' (smoke)' : ''}`;
+    const table = markdown(title, machine, database, runs, targetsApply);
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     console.log(`\n${table}\n`);
     const resultsDir = join(root, 'bench', 'results');
@@ -247,10 +224,13 @@ async function main(): Promise<void> {
         {
           startedAt: started.toISOString(),
           command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-          options: { mode, instances, durationSeconds, connections, smoke, scenarios: names },
+          options: { mode, instances: counts, durationSeconds, connections, smoke, scenarios: names },
           machine,
-          ceilings,
-          results: results.map((r) => ({ ...r, met: targetsApply ? met(r) : null })),
+          database,
+          runs: runs.map((run) => ({
+            ...run,
+            results: run.results.map((r) => ({ ...r, met: targetsApply ? met(r, run) : null })),
+          })),
           markdown: table,
         },
         null,
@@ -258,10 +238,127 @@ async function main(): Promise<void> {
       )}\n`,
     );
     console.log(`Full result: ${file}`);
-    const failedChecks = results.some((r) => r.checks.some((c) => !c.ok));
+    const failedChecks = runs.some((run) => run.results.some((r) => r.checks.some((c) => !c.ok)));
     process.exitCode = failedChecks ? 1 : 0;
   } finally {
     await cleanup.runAll();
+  }
+}
+
+interface RunSettings {
+  mode: Mode;
+  instances: number;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  workDir: string;
+}
+
+/** The ceilings for this many instances, on servers of their own, stopped before the app starts. */
+async function measureCeilings(o: RunSettings): Promise<Ceiling[]> {
+  const cleanup = new Cleanup();
+  try {
+    const databaseUrl = o.mode === 'cluster' ? await createScratchDatabase(cleanup) : null;
+    const options = {
+      root,
+      instances: o.instances,
+      basePort: await freePorts(o.instances),
+      databaseUrl,
+      redisUrl: o.mode === 'cluster' ? REDIS_URL : null,
+      poolSize: DEFAULT_POOL,
+      connections: o.connections,
+      durationSeconds: o.durationSeconds,
+      warmupSeconds: o.warmupSeconds,
+      workDir: o.workDir,
+      progress: (m: string) => progress(`[${o.instances}] ${m}`),
+    };
+    const ceilings: Ceiling[] = [];
+    if (databaseUrl) {
+      progress(`[${o.instances}] ceilings hold/charge/pay SQL: migrating a scratch database`);
+      const db = await openDatabase({ url: databaseUrl, dataDir: 'memory' });
+      await db.close();
+      ceilings.push(...(await measureSqlCeilings(options)));
+    }
+    ceilings.unshift(...(await measureHttpCeilings(options, cleanup)));
+    return ceilings;
+  } finally {
+    await cleanup.runAll();
+  }
+}
+
+/** Starts this many instances, runs the scenarios in order on them, and stops them. */
+async function runScenarios(
+  names: string[],
+  o: RunSettings & { smoke: boolean; nodeArgs: string[]; cleanup: Cleanup },
+): Promise<ScenarioResult[]> {
+  const say = (m: string) => progress(`[${o.instances}] ${m}`);
+  const adminKey = randomBytes(12).toString('hex');
+  const authSecret = randomBytes(24).toString('hex');
+  say(`starting ${o.instances} instance(s), ${o.mode} mode`);
+  const clusterCleanup = new Cleanup();
+  o.cleanup.add('app cluster', () => clusterCleanup.runAll());
+  try {
+    const cluster = await startCluster(
+      {
+        root,
+        mode: o.mode,
+        instances: o.instances,
+        adminKey,
+        authSecret,
+        nodeArgs: o.nodeArgs,
+      },
+      clusterCleanup,
+    );
+    const ctx: ScenarioContext = {
+      api: new Api(
+        cluster.instances.map((i) => i.url),
+        adminKey,
+      ),
+      cluster,
+      durationSeconds: o.durationSeconds,
+      warmupSeconds: o.warmupSeconds,
+      connections: o.connections,
+      smoke: o.smoke,
+      authSecret,
+      workDir: o.workDir,
+      serverPids: cluster.instances.map((i) => i.pid),
+      progress: say,
+      shared: new Map(),
+    };
+    const results: ScenarioResult[] = [];
+    for (const name of Object.keys(SCENARIOS).filter((n) => names.includes(n))) {
+      if (name === 'rush' || name === 'sale-day') {
+        // The rush (and sale day) start instances of their own (harness/cluster.ts): stop these first.
+        for (const i of cluster.instances) {
+          if (i.child.exitCode !== null) throw new Error(`instance ${i.url} died:\n${i.output()}`);
+        }
+        await clusterCleanup.runAll();
+      }
+      say(`${name}: setting up`);
+      const result = await SCENARIOS[name]!(ctx).catch((error: Error) => {
+        const dead = cluster.instances.filter((i) => i.child.exitCode !== null);
+        for (const i of dead) console.error(`\ninstance ${i.url} exited ${i.child.exitCode}:\n${i.output()}`);
+        throw error;
+      });
+      results.push(result);
+      say(
+        `${name}: ${Math.round(result.load.perSecond)} ${result.unit}, p99 ${result.load.latencyMs.p99.toFixed(1)} ms`,
+      );
+      if (process.stderr.isTTY) process.stderr.write('\n');
+    }
+    for (const i of cluster.instances) {
+      if (
+        i.child.exitCode !== null &&
+        i.child.signalCode === null &&
+        !names.includes('rush') &&
+        !names.includes('sale-day')
+      ) {
+        throw new Error(`instance ${i.url} died:\n${i.output()}`);
+      }
+    }
+    return results;
+  } finally {
+    await clusterCleanup.runAll();
   }
 }
 

@@ -16,7 +16,8 @@ import { saleRoutes } from './concerts/sale.routes.js';
 import { SaleDay } from './concerts/sale-day.js';
 import { SaleSchedule } from './concerts/sale-schedule.js';
 import { ScheduledQueueStore } from './concerts/scheduled-queue-store.js';
-import { noSeatChanges, type SeatChanges } from './concerts/seat-changes.js';
+import { InProcessSeatVersions, RedisSeatVersions, type SeatChanges } from './concerts/seat-changes.js';
+import { SeatReadCache } from './concerts/seat-read-cache.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { requireAdmin, requireMetricsKey } from './http/auth.js';
@@ -62,9 +63,12 @@ export interface AppOptions {
   backgroundJobs?: boolean;
   /** Built web app to serve at `/`; defaults to web/dist when it exists. */
   webRoot?: string | null;
-  /** The Redis connection (the queue's), when there is one: rate budgets then hold cluster-wide. */
+  /**
+   * The Redis connection (the queue's), when there is one: rate budgets then hold cluster-wide,
+   * and every instance sees every seat change (the seat versions live there).
+   */
   redis?: Redis;
-  /** Prefix of this app's own Redis keys (rate budgets); tests isolate with a random one. */
+  /** Prefix of this app's own Redis keys (rate budgets, seat versions); tests isolate with a random one. */
   redisPrefix?: string;
 }
 
@@ -117,7 +121,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const signer = new Signer(options.secret);
   const accessTokens = new AccessTokens(signer);
   const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
-  const concerts = new ConcertsService(db);
+  const seatReads = new SeatReadCache(
+    options.redis
+      ? new RedisSeatVersions(
+          options.redis,
+          (error) => app.log.warn({ err: error }, 'seat version'),
+          options.redisPrefix,
+        )
+      : new InProcessSeatVersions(),
+  );
+  const concerts = new ConcertsService(db, seatReads);
   const schedule = new SaleSchedule(db, {
     maxActive: config.queueMaxActive,
     admitPerSecond: config.queueAdmitPerSecond,
@@ -127,7 +140,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const sales = new SaleDay(schedule, store);
   const users = new UsersService(db, accessTokens);
   const wallet = new WalletService(db);
-  const seatChanges: SeatChanges = noSeatChanges;
+  const seatChanges: SeatChanges = seatReads;
   const reservations = new ReservationsService(
     db,
     concerts,
@@ -150,7 +163,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
   app.addHook('onClose', async () => payForReservation.close());
-  app.addHook('onResponse', async (request, reply) => metrics.observe(request, reply));
+  // A callback hook, not an async one: no promise per request for a synchronous count.
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observe(request, reply);
+    done();
+  });
   store.onAdmitted = (concertId, count) => {
     admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
     metrics.admitted.inc({ concert_id: concertId }, count);

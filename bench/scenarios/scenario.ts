@@ -1,4 +1,4 @@
-import type { Api } from '../lib/api.js';
+import { type Api, signedUsers } from '../lib/api.js';
 import type { Cluster } from '../lib/servers.js';
 import type { LoadResult } from '../lib/stats.js';
 
@@ -72,4 +72,24 @@ export function loadSettings(ctx: ScenarioContext) {
     workDir: ctx.workDir,
     serverPids: ctx.serverPids,
   };
+}
+
+/** The seat readers' shape: the rush's concert (3 dates × 50 seats) and 500 admitted users. */
+const READ_DATES = 3;
+const READ_SEATS = 50;
+const READERS = 500;
+
+/**
+ * A concert of the rush's shape and users admitted to it, for the scenarios that read seat
+ * state; the line is opened wide so everyone gets in at once.
+ */
+export async function admittedReaders(ctx: ScenarioContext, name: string) {
+  const concert = await ctx.api.createConcert(READ_DATES, READ_SEATS, 1000, `bench ${name}`);
+  ctx.cluster.trackConcert(concert.concertId);
+  await ctx.api.setQueue(concert.concertId, { maxActive: 1_000_000, admitPerSecond: 100_000 });
+  const users = signedUsers(ctx.authSecret, ctx.smoke ? 100 : READERS);
+  ctx.progress(`${name}: ${users.length} users join and get in`);
+  await ctx.api.join(users, concert.concertId, 64);
+  await ctx.api.waitActive(users);
+  return { concert, users };
 }

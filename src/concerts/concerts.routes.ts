@@ -1,8 +1,16 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { Version } from './seat-changes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The concert's seat-state version, read while the gate checks the queue token. */
+    seatVersion: Promise<Version> | undefined;
+  }
+}
 
 export const ConcertSchema = Type.Object({
   concertId: Uuid,
@@ -16,8 +24,24 @@ const GateHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String()) })
 const gatedErrors = errors(400, 401, 403, 404, 429);
 const concertFromPath = (request: FastifyRequest) => (request.params as { concertId: string }).concertId;
 
+/**
+ * Seat-state answers come rendered (and reused, see SeatReadCache): a string with a JSON
+ * content type goes out as it is, past the response serializer. The response schemas above
+ * still document them.
+ */
+const sendRendered = (reply: FastifyReply, json: string) =>
+  reply.type('application/json; charset=utf-8').send(json);
+
 export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, accessTokens, clock }) => {
-  const gated = { onRequest: authenticate(accessTokens), preHandler: gate(queue, concertFromPath) };
+  app.decorateRequest('seatVersion', undefined);
+  // The version read and the gate's Redis call leave together: one round trip, not two.
+  const peekSeatVersion = async (request: FastifyRequest) => {
+    request.seatVersion = concerts.peekSeatVersion(concertFromPath(request));
+  };
+  const gated = {
+    onRequest: authenticate(accessTokens),
+    preHandler: [peekSeatVersion, gate(queue, concertFromPath)],
+  };
 
   app.get(
     '/api/v1/concerts',
@@ -49,7 +73,11 @@ export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, access
         },
       },
     },
-    async (request) => concerts.availableDates(request.params.concertId, clock.now()),
+    async (request, reply) =>
+      sendRendered(
+        reply,
+        await concerts.availableDates(request.params.concertId, clock.now(), request.seatVersion),
+      ),
   );
 
   app.get(
@@ -78,6 +106,15 @@ export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, access
         },
       },
     },
-    async (request) => concerts.seatMap(request.params.concertId, request.params.date, clock.now()),
+    async (request, reply) =>
+      sendRendered(
+        reply,
+        await concerts.seatMap(
+          request.params.concertId,
+          request.params.date,
+          clock.now(),
+          request.seatVersion,
+        ),
+      ),
   );
 };

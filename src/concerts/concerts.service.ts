@@ -5,6 +5,8 @@ import { rowsOf } from '../db/client.js';
 import { concertSales, concerts, seats, shows } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import { todayUtc } from './dates.js';
+import { InProcessSeatVersions, type Version } from './seat-changes.js';
+import { type Rendered, SeatReadCache } from './seat-read-cache.js';
 
 export interface ConcertSummary {
   concertId: string;
@@ -32,10 +34,13 @@ export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
 
 export const DEFAULT_SEATS_PER_SHOW = 50;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /**
  * Concerts, their dates (shows) and seats. Concerts and shows never change once created (the
- * API has no way to edit or delete them), so their existence and shape are cached in process;
- * seat state is always read from the database.
+ * API has no way to edit or delete them), so their existence and shape are cached in process.
+ * Seat state (the dates list, the seat maps) is rendered from the database and reused only
+ * while it is exact: see SeatReadCache.
  */
 export class ConcertsService {
   private readonly knownConcerts = new Set<string>();
@@ -48,7 +53,10 @@ export class ConcertsService {
    */
   private readonly seatMapQuery;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly reads = new SeatReadCache(new InProcessSeatVersions()),
+  ) {
     this.seatMapQuery = db
       .select({
         seatNumber: seats.seatNumber,
@@ -56,6 +64,11 @@ export class ConcertsService {
         status: sql<SeatStatus>`CASE WHEN ${seats.sold} THEN 'SOLD'
           WHEN ${seats.holdExpiresAt} > ${sql.placeholder('now')}::timestamptz THEN 'HELD'
           ELSE 'AVAILABLE' END`,
+        // When a held seat becomes AVAILABLE again by itself (epoch ms, floored so an answer
+        // is never reused at that instant).
+        heldUntil: sql<number | null>`CASE WHEN NOT ${seats.sold}
+          AND ${seats.holdExpiresAt} > ${sql.placeholder('now')}::timestamptz
+          THEN floor(extract(epoch FROM ${seats.holdExpiresAt}) * 1000)::float8 END`,
       })
       .from(seats)
       .where(eq(seats.showId, sql.placeholder('showId')))
@@ -119,32 +132,67 @@ export class ConcertsService {
     return show;
   }
 
-  /** Dates not in the past with at least one seat free, ascending. */
-  async availableDates(concertId: string, now: number) {
+  /**
+   * Starts reading the concert's seat-state version for a read that follows (see
+   * SeatReadCache.peek); nothing is checked or written yet.
+   */
+  peekSeatVersion(concertId: string): Promise<Version> {
+    return this.reads.peek(concertId);
+  }
+
+  /** Dates not in the past with at least one seat free, ascending, as a JSON body. */
+  async availableDates(concertId: string, now: number, peeked?: Promise<Version>): Promise<string> {
     await this.assertExists(concertId);
+    return this.reads.read(concertId, 'dates', now, (at) => this.renderDates(concertId, at), peeked);
+  }
+
+  private async renderDates(concertId: string, now: number): Promise<Rendered> {
     const at = new Date(now);
-    const rows = rowsOf<{ date: string; totalSeats: number; availableSeats: number }>(
+    // Every show, even one with no seat free: it is back in the list when its first hold lapses.
+    const rows = rowsOf<{
+      date: string;
+      totalSeats: number;
+      availableSeats: number;
+      heldUntil: number | null;
+    }>(
       await this.db.execute(sql`
         SELECT s.date::text AS "date", s.total_seats AS "totalSeats",
                count(*) FILTER (WHERE NOT seat.sold
-                 AND (seat.hold_expires_at IS NULL OR seat.hold_expires_at <= ${at}))::int AS "availableSeats"
+                 AND (seat.hold_expires_at IS NULL OR seat.hold_expires_at <= ${at}))::int AS "availableSeats",
+               floor(extract(epoch FROM min(seat.hold_expires_at) FILTER (WHERE NOT seat.sold
+                 AND seat.hold_expires_at > ${at})) * 1000)::float8 AS "heldUntil"
         FROM ${shows} s JOIN ${seats} seat ON seat.show_id = s.id
         WHERE s.concert_id = ${concertId} AND s.date >= ${todayUtc(now)}
         GROUP BY s.id
-        HAVING count(*) FILTER (WHERE NOT seat.sold
-                 AND (seat.hold_expires_at IS NULL OR seat.hold_expires_at <= ${at})) > 0
         ORDER BY s.date`),
     );
-    return rows;
+    // Tomorrow, today's show leaves the list.
+    let validUntil = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
+    const dates: { date: string; totalSeats: number; availableSeats: number }[] = [];
+    for (const row of rows) {
+      if (row.heldUntil !== null) validUntil = Math.min(validUntil, row.heldUntil);
+      if (row.availableSeats > 0)
+        dates.push({ date: row.date, totalSeats: row.totalSeats, availableSeats: row.availableSeats });
+    }
+    return { json: JSON.stringify(dates), validUntil };
   }
 
-  /** Every seat of a show, ascending; a seat whose hold has lapsed is AVAILABLE. */
-  async seatMap(concertId: string, date: string, now: number) {
+  /** Every seat of a show, ascending, as a JSON body; a seat whose hold has lapsed is AVAILABLE. */
+  async seatMap(concertId: string, date: string, now: number, peeked?: Promise<Version>): Promise<string> {
     const show = await this.findShow(concertId, date, now);
-    const list = await this.seatMapQuery.execute({ showId: show.id, now: new Date(now) });
+    return this.reads.read(concertId, show.id, now, (at) => this.renderSeatMap(show, at), peeked);
+  }
+
+  private async renderSeatMap(show: Show, now: number): Promise<Rendered> {
+    const rows = await this.seatMapQuery.execute({ showId: show.id, now: new Date(now) });
     let availableSeats = 0;
-    for (const seat of list) if (seat.status === 'AVAILABLE') availableSeats++;
-    return { date: show.date, availableSeats, seats: list };
+    let validUntil = Number.POSITIVE_INFINITY;
+    const list = rows.map(({ seatNumber, price, status, heldUntil }) => {
+      if (status === 'AVAILABLE') availableSeats++;
+      if (heldUntil !== null) validUntil = Math.min(validUntil, heldUntil);
+      return { seatNumber, price, status };
+    });
+    return { json: JSON.stringify({ date: show.date, availableSeats, seats: list }), validUntil };
   }
 
   /** `alongside` runs in the same transaction (the sale's schedule is created with the concert). */

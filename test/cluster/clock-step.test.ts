@@ -49,8 +49,7 @@ const TOLERANCE_MS = 1_000;
 
 describe.skipIf(!serversReady)('one clock: a wall clock that steps by two minutes while serving', () => {
   const cleanups = new Cleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'bo-faketime-'));
-  const offsetFile = join(dir, 'offset');
+  let offsetFile: string;
   let cluster: Cluster;
   let server: ReturnType<typeof serverEnv>;
   let databaseUrl: string;
@@ -70,7 +69,9 @@ describe.skipIf(!serversReady)('one clock: a wall clock that steps by two minute
 
   beforeAll(async () => {
     await buildServer();
+    const dir = mkdtempSync(join(tmpdir(), 'bo-faketime-'));
     cleanups.add('remove the offset file', () => rmSync(dir, { recursive: true, force: true }));
+    offsetFile = join(dir, 'offset');
     writeFileSync(offsetFile, '+0\n');
     redisUrl = await ownRedis(cleanups);
     const database = await createScratchDatabase(adminUrl!);

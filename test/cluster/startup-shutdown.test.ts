@@ -87,11 +87,13 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
       server,
       databaseUrl,
       redisUrl,
-      users: 60,
-      seats: 10,
+      users: 100,
+      seats: 15,
       cleanups,
+      // A short sale: the line is sampled often enough for the limit check to see it.
+      sale: { monitorEveryMs: 50 },
     });
-    expectCleanSale(result, 10);
+    expectCleanSale(result, 15);
   };
 
   it('when Redis is unreachable at start, then live but not ready, retrying, and ready once Redis appears', async () => {

@@ -11,6 +11,7 @@ async function admittedBuyers(s: TestContext, concertId: string, n: number, bala
       const user = await s.newUser();
       if (balance > 0) await s.charge(user, balance);
       const joined = await s.join(user, concertId);
+      if (joined.status !== 201) throw new Error(`join: ${joined.status} ${JSON.stringify(joined.body)}`);
       return { user, queueToken: joined.body.token as string };
     }),
   );

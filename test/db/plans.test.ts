@@ -81,10 +81,16 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
       url = u;
       return u;
     });
-    for (const table of TABLES) {
-      await database.db.execute(sql.raw(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`));
+    // Seeded on a connection of its own: the app's pool has a statement timeout, and the seed is
+    // one long statement on a machine that may be busy.
+    const seeder = new pg.Client({ connectionString: url!.toString() });
+    await seeder.connect();
+    try {
+      for (const table of TABLES) await seeder.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+      await seeder.query(SEED);
+    } finally {
+      await seeder.end();
     }
-    await database.db.execute(sql.raw(SEED));
     // Every plan the services' statements get, nested ones inside the SQL functions included,
     // comes back to this client as a LOG message.
     pool = new pg.Pool({

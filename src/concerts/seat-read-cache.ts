@@ -1,0 +1,90 @@
+import type { SeatChanges, SeatVersions, Version } from './seat-changes.js';
+
+/** A response body rendered from seat state, and the instant it stops being true by itself. */
+export interface Rendered {
+  json: string;
+  /** Epoch ms: the earliest hold expiry it shows, the end of its UTC day, or its MAX_AGE_MS. */
+  validUntil: number;
+}
+
+interface Entry {
+  version: string;
+  rendered: Promise<Rendered>;
+}
+
+/**
+ * How long an answer may be reused at most, whatever the version says. Only matters when a
+ * change could not be announced (the process died between commit and announcement, or Redis
+ * refused the write): then readers elsewhere are wrong for at most this long. One rendering
+ * per second per show and instance costs nothing.
+ */
+export const MAX_AGE_MS = 1_000;
+
+/**
+ * Answers rendered from seat state (the dates list, the seat maps), reused while their
+ * concert's seat version is unchanged and they have not gone stale by time: a hold lapses, a
+ * day ends. Readers that miss together share one rendering. It is also the SeatChanges the
+ * writers call: the change is announced to every instance through the versions, and this
+ * instance's own answers for the concert are dropped at once.
+ */
+export class SeatReadCache implements SeatChanges {
+  /** Per concert, per answer (the dates list, one seat map per show). */
+  private readonly concerts = new Map<string, Map<string, Entry>>();
+
+  constructor(private readonly versions: SeatVersions) {}
+
+  /**
+   * Starts reading the concert's version, for a request that will read its seat state: the
+   * route does it while the request's queue token is being checked, so both take one trip.
+   */
+  peek(concertId: string): Promise<Version> {
+    return this.versions.peek(concertId);
+  }
+
+  /**
+   * The answer for `key` (of `concertId`) at `now`: reused if rendered under the current
+   * version and still valid, otherwise rendered by `render(now)`, which reads the database
+   * only after the version was read. `peeked` is the version as read since the request
+   * arrived (see peek); only a concert known to exist may be given a first version.
+   */
+  async read(
+    concertId: string,
+    key: string,
+    now: number,
+    render: (now: number) => Promise<Rendered>,
+    peeked: Promise<Version> = this.peek(concertId),
+  ): Promise<string> {
+    let version = await peeked;
+    if (version === undefined) version = await this.versions.start(concertId);
+    if (version === null) return (await render(now)).json;
+    // Reuse what was rendered under this version while it holds; readers that find it out of
+    // date together let the first of them render again and wait for that.
+    for (;;) {
+      const entry = this.concerts.get(concertId)?.get(key);
+      if (entry?.version !== version) break;
+      const rendered = await entry.rendered;
+      if (now < rendered.validUntil) return rendered.json;
+      if (this.concerts.get(concertId)?.get(key) === entry) break;
+    }
+    const rendered = render(now).then((r) => ({
+      json: r.json,
+      validUntil: Math.min(r.validUntil, now + MAX_AGE_MS),
+    }));
+    const fresh: Entry = { version, rendered };
+    let answers = this.concerts.get(concertId);
+    if (!answers) {
+      answers = new Map();
+      this.concerts.set(concertId, answers);
+    }
+    answers.set(key, fresh);
+    rendered.catch(() => {
+      if (answers.get(key) === fresh) answers.delete(key);
+    });
+    return (await rendered).json;
+  }
+
+  async changed(concertId: string): Promise<void> {
+    this.concerts.delete(concertId);
+    await this.versions.changed(concertId);
+  }
+}
