@@ -2,7 +2,7 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   poll, seatmap, dates, hold-spread, pay, hold-contended, charge, streams, join, rush, line (default: all but line)
+ *   --scenario <name[,name]>   poll, seatmap, dates, hold-spread, pay, hold-contended, charge, streams, join, rush, line, sale-day (default: all but line)
  *   --line-size N              how far the line scenario grows its line (default 1,000,000)
  *   --mode embedded|cluster    default cluster
  *   --instances N[,N]          app instances in cluster mode, one run per count (default 1,2)
@@ -44,6 +44,7 @@ import { line } from './scenarios/line.js';
 import { pay } from './scenarios/pay.js';
 import { poll } from './scenarios/poll.js';
 import { rush } from './scenarios/rush.js';
+import { saleDay } from './scenarios/sale-day.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenarios/scenario.js';
 import { seatmap } from './scenarios/seatmap.js';
 import { streams } from './scenarios/streams.js';
@@ -66,6 +67,7 @@ const SCENARIOS: Record<string, Scenario> = {
   join: joinScenario,
   rush,
   line,
+  'sale-day': saleDay,
 };
 
 const DEFAULT_POOL = 10;
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
     // The rush starts instances of its own and takes minutes: once, on the most instances.
     const rushOn = Math.max(...counts);
     for (const instances of counts) {
-      const runNames = names.filter((n) => n !== 'rush' || instances === rushOn);
+      const runNames = names.filter((n) => (n !== 'rush' && n !== 'sale-day') || instances === rushOn);
       const ceilings = values['no-ceilings']
         ? []
         : await measureCeilings({ mode, instances, connections, durationSeconds, warmupSeconds, workDir });
@@ -333,8 +335,8 @@ async function runScenarios(
     };
     const results: ScenarioResult[] = [];
     for (const name of Object.keys(SCENARIOS).filter((n) => names.includes(n))) {
-      if (name === 'rush') {
-        // The rush starts instances of its own (harness/cluster.ts): stop these first.
+      if (name === 'rush' || name === 'sale-day') {
+        // The rush (and sale day) start instances of their own (harness/cluster.ts): stop these first.
         for (const i of cluster.instances) {
           if (i.child.exitCode !== null) throw new Error(`instance ${i.url} died:\n${i.output()}`);
         }
@@ -353,7 +355,12 @@ async function runScenarios(
       if (process.stderr.isTTY) process.stderr.write('\n');
     }
     for (const i of cluster.instances) {
-      if (i.child.exitCode !== null && i.child.signalCode === null && !names.includes('rush')) {
+      if (
+        i.child.exitCode !== null &&
+        i.child.signalCode === null &&
+        !names.includes('rush') &&
+        !names.includes('sale-day')
+      ) {
         throw new Error(`instance ${i.url} died:\n${i.output()}`);
       }
     }

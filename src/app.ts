@@ -12,6 +12,10 @@ import { adminRoutes } from './admin/admin.routes.js';
 import { Signer } from './auth/signer.js';
 import { concertsRoutes } from './concerts/concerts.routes.js';
 import { ConcertsService } from './concerts/concerts.service.js';
+import { saleRoutes } from './concerts/sale.routes.js';
+import { SaleDay } from './concerts/sale-day.js';
+import { SaleSchedule } from './concerts/sale-schedule.js';
+import { ScheduledQueueStore } from './concerts/scheduled-queue-store.js';
 import { InProcessSeatVersions, RedisSeatVersions, type SeatChanges } from './concerts/seat-changes.js';
 import { SeatReadCache } from './concerts/seat-read-cache.js';
 import type { Config } from './config.js';
@@ -23,7 +27,8 @@ import { registerRateLimits } from './http/rate-limits.js';
 import type { App, RouteDeps } from './http/types.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
-import { saleSnapshot } from './ops/sale-snapshot.js';
+import { SaleSampler } from './ops/sale-sampler.js';
+import { saleReadings, saleSnapshot } from './ops/sale-snapshot.js';
 import { PayForReservation } from './payments/pay-for-reservation.js';
 import { paymentsRoutes } from './payments/payments.routes.js';
 import { PaymentsService } from './payments/payments.service.js';
@@ -76,7 +81,7 @@ const defaultWebRoot = join(dirname(fileURLToPath(import.meta.url)), '..', 'web'
 
 /** Builds the whole service from its settings and stores. Never listens: see server.ts. */
 export async function buildApp(options: AppOptions): Promise<App> {
-  const { config, database, queueStore: store } = options;
+  const { config, database } = options;
   const clock = options.clock ?? systemClock;
   const db = database.db;
 
@@ -126,6 +131,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
       : new InProcessSeatVersions(),
   );
   const concerts = new ConcertsService(db, seatReads);
+  const schedule = new SaleSchedule(db, {
+    maxActive: config.queueMaxActive,
+    admitPerSecond: config.queueAdmitPerSecond,
+    paused: false,
+  });
+  const store = new ScheduledQueueStore(options.queueStore, schedule, config.prequeueMs, app.log);
+  const sales = new SaleDay(schedule, store);
   const users = new UsersService(db, accessTokens);
   const wallet = new WalletService(db);
   const seatChanges: SeatChanges = seatReads;
@@ -137,17 +149,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
   const payments = new PaymentsService(db);
   const queueTokens = new QueueTokens(signer);
-  // Where a line's settings come from when the queue store has none (new line, Redis emptied).
-  const queueSettingsSource = async () => ({
-    maxActive: config.queueMaxActive,
-    admitPerSecond: config.queueAdmitPerSecond,
-    paused: false,
-  });
+  // Where a line's settings come from when the queue store has none (new line, Redis emptied):
+  // PostgreSQL, never un-paused defaults (issue 10 item 2).
+  const queueSettingsSource = (concertId: string) => schedule.queueSettings(concertId);
   const queue = new QueueService(store, queueTokens, concerts, clock, timings, queueSettingsSource);
 
   const admittedHere = new Map<string, number>();
+  // One read of the stores per period serves every gauge and the stores' health alike.
+  const readings = coalesce(
+    () => saleReadings(store, concerts, schedule, clock.now()),
+    METRICS_SNAPSHOT_MAX_AGE_MS,
+  );
   const metrics = new Metrics({
-    snapshot: coalesce(() => saleSnapshot(store, concerts, clock.now()), METRICS_SNAPSHOT_MAX_AGE_MS),
+    snapshot: async () => (await readings()).concerts,
+    backends: async () => (await readings()).up,
   });
   const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
   app.addHook('onClose', async () => payForReservation.close());
@@ -156,6 +171,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
     metrics.observe(request, reply);
     done();
   });
+  store.onAdmitted = (concertId, count) => {
+    admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
+    metrics.admitted.inc({ concert_id: concertId }, count);
+    sampler.admitted(concertId, count);
+  };
+  const sampler = new SaleSampler(
+    db,
+    (now) => saleSnapshot(store, concerts, schedule, now),
+    () => clock.now(),
+    app.log,
+  );
 
   const keyAttempts = await registerRateLimits(app, {
     config,
@@ -228,17 +254,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     streams: new StreamHub(
       store,
-      (token, concertId, view) => queue.present(token, concertId, view),
+      (token, concertId, view) => queue.present(token, concertId, queue.verify(token).ticket, view),
       clock,
       app.log,
       config.eventStreamsMax,
     ),
+    sales,
+    sampler,
     admittedBy: (id) => admittedHere.get(id) ?? 0,
   };
   for (const routes of [
     usersRoutes,
     queueRoutes,
     concertsRoutes,
+    saleRoutes,
     reservationsRoutes,
     walletRoutes,
     paymentsRoutes,
@@ -262,22 +291,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }
 
   if (options.backgroundJobs !== false) {
+    // Admissions are counted by the scheduled store's advance (store.onAdmitted), not here too.
     const ticker = new AdmissionTicker(store, clock, app.log, queueSettingsSource, {
-      onAdmitted: (concertId, count) => {
-        admittedHere.set(concertId, (admittedHere.get(concertId) ?? 0) + count);
-        metrics.admitted.inc({ concert_id: concertId }, count);
-      },
       onLoss: () => metrics.queueDataLosses.inc(),
     });
     const sweeper = new HoldSweeper(reservations, clock, app.log);
     const purge = new IdempotencyPurge(db, clock, app.log);
     app.addHook('onReady', async () => {
       ticker.start();
+      sampler.start();
       sweeper.start();
       purge.start();
     });
     app.addHook('onClose', async () => {
       ticker.stop();
+      sampler.stop();
       await Promise.all([sweeper.stop(), purge.stop()]);
     });
   }

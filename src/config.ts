@@ -20,6 +20,8 @@ export interface Config {
   queueAdmitPerSecond: number;
   queueIdleTimeoutMs: number;
   maxHoldsPerUser: number;
+  /** How long before a scheduled opening the pre-queue accepts joins. */
+  prequeueMs: number;
   seedDemo: boolean;
   dbPoolSize: number;
   dbStatementTimeoutMs: number;
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     queueAdmitPerSecond: integer(env, 'QUEUE_ADMIT_PER_SECOND', 20, 1, 100_000),
     queueIdleTimeoutMs: seconds(env, 'QUEUE_IDLE_TIMEOUT_SECONDS', 60),
     maxHoldsPerUser: integer(env, 'MAX_HOLDS_PER_USER', 4, 1, 50),
+    prequeueMs: integer(env, 'PREQUEUE_MINUTES', 30, 1, 1440) * 60_000,
     seedDemo: boolean(env, 'SEED_DEMO', databaseUrl === undefined),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),

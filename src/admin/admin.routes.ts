@@ -1,20 +1,26 @@
 import { Type } from 'typebox';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
 import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
-import { errors, IsoDate, Uuid } from '../http/schemas.js';
+import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import { SAMPLE_PERIOD_MS } from '../ops/sale-sampler.js';
 import { AppError } from '../shared/errors.js';
 import { MAX_PRICE } from '../shared/money.js';
 
 const QueueAdmin = Type.Object({
-  waiting: Type.Integer(),
+  waiting: Type.Integer({ description: 'in line, pre-queue included' }),
+  prequeued: Type.Integer({ description: 'in the pre-queue of a scheduled sale, waiting for the draw' }),
   active: Type.Integer(),
   maxActive: Type.Integer(),
   admitPerSecond: Type.Integer(),
   paused: Type.Boolean(),
+  saleOpensAt: Type.Union([Timestamp, Type.Null()]),
 });
 
-export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, clock, admittedBy }) => {
+export const adminRoutes: RoutePlugin = async (
+  app,
+  { concerts, guards, clock, admittedBy, sales, sampler },
+) => {
   const admin = { onRequest: guards.admin };
   const Params = Type.Object({ concertId: Uuid });
 
@@ -30,6 +36,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
           {
             title: Type.String({ minLength: 1, maxLength: 200 }),
             venue: Type.String({ minLength: 1, maxLength: 200 }),
+            saleOpensAt: Type.Optional(Timestamp),
             dates: Type.Array(
               Type.Object(
                 {
@@ -55,7 +62,14 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
         clock.now(),
       );
       if (invalid) throw new AppError('VALIDATION_FAILED', invalid);
-      return reply.code(201).send(await concerts.create(request.body, clock.now()));
+      const { saleOpensAt, ...concert } = request.body;
+      const opensAt = saleOpensAt === undefined ? null : Date.parse(saleOpensAt);
+      const created = await concerts.create(concert, clock.now(), async (tx, concertId) => {
+        if (opensAt !== null) await sales.schedule.setOpening(concertId, opensAt, clock.now(), tx);
+      });
+      return reply
+        .code(201)
+        .send({ ...created, saleOpensAt: opensAt === null ? null : new Date(opensAt).toISOString() });
     },
   );
 
@@ -73,7 +87,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
     },
     async (request) => {
       await concerts.assertExists(request.params.concertId);
-      return queue.settings(request.params.concertId);
+      return sales.lineOf(request.params.concertId, clock.now());
     },
   );
 
@@ -83,7 +97,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
       ...admin,
       schema: {
         tags: ['admin'],
-        summary: 'Steer the line: max active, admission rate, pause',
+        summary: 'Steer the line: max active, admission rate, pause, opening time',
         security: [{ adminKey: [] }],
         params: Params,
         body: Type.Object(
@@ -91,6 +105,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
             maxActive: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
             admitPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
             paused: Type.Optional(Type.Boolean()),
+            saleOpensAt: Type.Optional(Type.Union([Timestamp, Type.Null()])),
           },
           { additionalProperties: false },
         ),
@@ -98,8 +113,11 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
       },
     },
     async (request) => {
-      await concerts.assertExists(request.params.concertId);
-      return queue.updateSettings(request.params.concertId, request.body);
+      const { concertId } = request.params;
+      await concerts.assertExists(concertId);
+      const { saleOpensAt, ...settings } = request.body;
+      const opensAt = saleOpensAt == null ? saleOpensAt : Date.parse(saleOpensAt);
+      return sales.steer(concertId, settings, opensAt, clock.now());
     },
   );
 
@@ -128,7 +146,7 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
       const { concertId } = request.params;
       await concerts.assertExists(concertId);
       const [line, seats] = await Promise.all([
-        queue.settings(concertId),
+        sales.lineOf(concertId, clock.now()),
         concerts.seatStats(clock.now(), concertId),
       ]);
       const s = seats[0] ?? { total: 0, held: 0, sold: 0 };
@@ -138,6 +156,44 @@ export const adminRoutes: RoutePlugin = async (app, { concerts, queue, guards, c
         seatsTotal: s.total,
         seatsHeld: s.held,
         seatsSold: s.sold,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/concerts/:concertId/samples',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'The last 30 minutes of a sale, one sample every 5 s (the same on every instance)',
+        security: [{ adminKey: [] }],
+        params: Params,
+        response: {
+          200: Type.Object({
+            periodSeconds: Type.Number(),
+            samples: Type.Array(
+              Type.Object({
+                at: Timestamp,
+                waiting: Type.Integer(),
+                prequeued: Type.Integer(),
+                active: Type.Integer(),
+                admittedPerSecond: Type.Number(),
+                held: Type.Integer(),
+                sold: Type.Integer(),
+                revenue: Type.Integer({ description: 'won taken so far' }),
+              }),
+            ),
+          }),
+          ...errors(400, 401, 404),
+        },
+      },
+    },
+    async (request) => {
+      await concerts.assertExists(request.params.concertId);
+      return {
+        periodSeconds: SAMPLE_PERIOD_MS / 1000,
+        samples: await sampler.points(request.params.concertId, clock.now()),
       };
     },
   );

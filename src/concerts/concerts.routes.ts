@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate, gate } from '../http/auth.js';
-import { errors, IsoDate, Uuid } from '../http/schemas.js';
+import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
 import type { Version } from './seat-changes.js';
 
@@ -17,6 +17,7 @@ export const ConcertSchema = Type.Object({
   title: Type.String(),
   venue: Type.String(),
   dates: Type.Array(IsoDate),
+  saleOpensAt: Type.Union([Timestamp, Type.Null()], { description: 'scheduled opening; null: on sale now' }),
 });
 
 const GateHeaders = Type.Object({ 'queue-token': Type.Optional(Type.String()) });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { concerts, seats, shows } from '../db/schema.js';
+import { concertSales, concerts, seats, shows } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import { todayUtc } from './dates.js';
 import { InProcessSeatVersions, type Version } from './seat-changes.js';
@@ -13,6 +13,8 @@ export interface ConcertSummary {
   title: string;
   venue: string;
   dates: string[];
+  /** A scheduled opening (see sale-schedule.ts); null: on sale now. */
+  saleOpensAt: string | null;
 }
 
 export interface NewConcert {
@@ -76,15 +78,23 @@ export class ConcertsService {
 
   async list(now: number): Promise<ConcertSummary[]> {
     const rows = await this.db
-      .select({ id: concerts.id, title: concerts.title, venue: concerts.venue, date: shows.date })
+      .select({
+        id: concerts.id,
+        title: concerts.title,
+        venue: concerts.venue,
+        date: shows.date,
+        saleOpensAt: concertSales.saleOpensAt,
+      })
       .from(concerts)
       .leftJoin(shows, and(eq(shows.concertId, concerts.id), gte(shows.date, todayUtc(now))))
+      .leftJoin(concertSales, eq(concertSales.concertId, concerts.id))
       .orderBy(asc(concerts.createdAt), asc(concerts.id), asc(shows.date));
     const byId = new Map<string, ConcertSummary>();
     for (const row of rows) {
       let concert = byId.get(row.id);
       if (!concert) {
-        concert = { concertId: row.id, title: row.title, venue: row.venue, dates: [] };
+        const saleOpensAt = row.saleOpensAt?.toISOString() ?? null;
+        concert = { concertId: row.id, title: row.title, venue: row.venue, dates: [], saleOpensAt };
         byId.set(row.id, concert);
       }
       if (row.date) concert.dates.push(row.date);
@@ -185,7 +195,12 @@ export class ConcertsService {
     return { json: JSON.stringify({ date: show.date, availableSeats, seats: list }), validUntil };
   }
 
-  async create(input: NewConcert, now: number): Promise<ConcertSummary> {
+  /** `alongside` runs in the same transaction (the sale's schedule is created with the concert). */
+  async create(
+    input: NewConcert,
+    now: number,
+    alongside?: (tx: Tx, concertId: string) => Promise<void>,
+  ): Promise<Omit<ConcertSummary, 'saleOpensAt'>> {
     const concertId = randomUUID();
     const dates = [...input.dates].sort((a, b) => a.date.localeCompare(b.date));
     await this.db.transaction(async (tx) => {
@@ -200,6 +215,7 @@ export class ConcertsService {
           .insert(seats)
           .values(Array.from({ length: count }, (_, i) => ({ showId, seatNumber: i + 1, price: d.price })));
       }
+      await alongside?.(tx, concertId);
     });
     // A sale opens right after: plans must not wait for autovacuum to learn these rows exist.
     await this.db.execute(sql`ANALYZE shows, seats`);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -169,3 +170,58 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 );
+
+/**
+ * A concert's sale as its operator set it (migration 0005). PostgreSQL is the truth; the queue
+ * store (Redis) only caches the settings, so a Redis that loses them never un-pauses a sale.
+ * A null setting follows the config default. The draw seed is fixed, with its published
+ * commitment, the first time an opening is scheduled, and revealed with the order once drawn.
+ */
+export const concertSales = pgTable('concert_sales', {
+  concertId: uuid('concert_id')
+    .primaryKey()
+    .references(() => concerts.id),
+  paused: boolean('paused'),
+  maxActive: integer('max_active'),
+  admitPerSecond: integer('admit_per_second'),
+  saleOpensAt: ts('sale_opens_at'),
+  drawSeed: text('draw_seed'),
+  drawCommitment: text('draw_commitment'),
+  /** Line tickets base+1 … base+n go to the drawn tickets, in drawn order. */
+  drawBase: bigint('draw_base', { mode: 'number' }),
+  drawTickets: jsonb('draw_tickets').$type<number[]>(),
+  drawnAt: ts('drawn_at'),
+});
+
+/**
+ * The operator's live charts (migration 0005): one row per concert per sampling period, written
+ * by whichever instance claimed the period, kept for 30 minutes. Every instance shows the same.
+ */
+export const saleSamples = pgTable(
+  'sale_samples',
+  {
+    concertId: uuid('concert_id').notNull(),
+    at: ts('at').notNull(),
+    waiting: integer('waiting').notNull(),
+    prequeued: integer('prequeued').notNull(),
+    active: integer('active').notNull(),
+    /** Admissions so far, summed over instances (sale_admissions at the time). */
+    admitted: bigint('admitted', { mode: 'number' }).notNull(),
+    held: integer('held').notNull(),
+    sold: integer('sold').notNull(),
+    revenue: bigint('revenue', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.concertId, t.at] }), index('sale_samples_at_idx').on(t.at)],
+);
+
+/** The sampling claim: one row; an instance samples a period only if it moves `last_at` forward. */
+export const saleSampler = pgTable('sale_sampler', {
+  id: integer('id').primaryKey(),
+  lastAt: ts('last_at').notNull(),
+});
+
+/** Admissions per concert, summed over instances (each adds what its own steps admitted). */
+export const saleAdmissions = pgTable('sale_admissions', {
+  concertId: uuid('concert_id').primaryKey(),
+  admitted: bigint('admitted', { mode: 'number' }).notNull(),
+});

@@ -7,8 +7,10 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { ConcertsService } from '../concerts/concerts.service.js';
+import type { SaleDay } from '../concerts/sale-day.js';
 import type { Database } from '../db/client.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { SaleSampler } from '../ops/sale-sampler.js';
 import type { PayForReservation } from '../payments/pay-for-reservation.js';
 import type { PaymentsService } from '../payments/payments.service.js';
 import type { QueueService } from '../queue/queue.service.js';
@@ -48,6 +50,10 @@ export interface RouteDeps {
   guards: { admin: Hook; metrics: Hook };
   /** This instance's open event streams. */
   streams: StreamHub;
+  /** Scheduled sales: settings in PostgreSQL, opening, pre-queue draw. */
+  sales: SaleDay;
+  /** The operator's live charts: samples shared by every instance. */
+  sampler: SaleSampler;
   /** Admissions this instance made per concert since it started (operator console). */
   admittedBy: (concertId: string) => number;
 }

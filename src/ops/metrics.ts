@@ -5,9 +5,16 @@ import type { ConcertSnapshot } from './sale-snapshot.js';
 export interface MetricsSources {
   /** Queue sizes and seat counts per concert, read when Prometheus scrapes. */
   snapshot(): Promise<ConcertSnapshot[]>;
+  /** Whether each backing store answers now, read when Prometheus scrapes. */
+  backends(): Promise<Record<'database' | 'queue', boolean>>;
 }
 
-/** Prometheus metrics of one instance; queue and seat gauges are read fresh at each scrape. */
+/**
+ * Prometheus metrics of one instance; queue and seat gauges are read fresh at each scrape.
+ * Names follow Prometheus' conventions: base units in the name (`_seconds`, `_won`), `_total`
+ * on counters only. deploy/grafana and deploy/prometheus use them; test/ops checks a real
+ * Prometheus can query every one the dashboard uses.
+ */
 export class Metrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
@@ -35,13 +42,14 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly revenue = new Counter({
-    name: 'boxoffice_sales_won_total',
+    name: 'boxoffice_revenue_won_total',
     help: 'Won taken in payments by this instance',
+    labelNames: ['concert_id'] as const,
     registers: [this.registry],
   });
   readonly admitted = new Counter({
     name: 'boxoffice_queue_admitted_total',
-    help: 'Queue tokens admitted by this instance’s ticker',
+    help: 'Queue tokens admitted by this instance’s admission steps',
     labelNames: ['concert_id'] as const,
     registers: [this.registry],
   });
@@ -53,7 +61,7 @@ export class Metrics {
   });
 
   constructor(sources: MetricsSources) {
-    // A scrape gathers every metric at once: the four gauges share one read of the stores.
+    // A scrape gathers every metric at once: the gauges share one read of the stores.
     let inFlight: ReturnType<MetricsSources['snapshot']> | undefined;
     const snapshot = () => {
       inFlight ??= sources.snapshot().finally(() => {
@@ -61,22 +69,40 @@ export class Metrics {
       });
       return inFlight;
     };
-    const perConcert = (name: string, help: string, field: 'waiting' | 'active' | 'held' | 'sold') =>
+    const perConcert = (name: string, help: string, value: (row: ConcertSnapshot) => number) =>
       new Gauge({
         name,
         help,
         labelNames: ['concert_id'] as const,
         registers: [this.registry],
         async collect() {
-          const rows = await snapshot();
+          const rows = await snapshot().catch(() => []);
           this.reset();
-          for (const row of rows) this.set({ concert_id: row.concertId }, row[field]);
+          for (const row of rows) this.set({ concert_id: row.concertId }, value(row));
         },
       });
-    perConcert('boxoffice_queue_waiting', 'Tokens waiting in line', 'waiting');
-    perConcert('boxoffice_queue_active', 'Tokens admitted and active', 'active');
-    perConcert('boxoffice_seats_held', 'Seats held and not lapsed', 'held');
-    perConcert('boxoffice_seats_sold', 'Seats sold', 'sold');
+    perConcert('boxoffice_queue_waiting', 'Tokens waiting in line, the pre-queue included', (r) => r.waiting);
+    perConcert(
+      'boxoffice_queue_prequeued',
+      'Tokens in a scheduled sale’s pre-queue, waiting for the draw',
+      (r) => r.prequeued,
+    );
+    perConcert('boxoffice_queue_active', 'Tokens admitted and active', (r) => r.active);
+    perConcert('boxoffice_queue_paused', '1 while the operator has paused the line', (r) =>
+      r.paused ? 1 : 0,
+    );
+    perConcert('boxoffice_seats_held', 'Seats held and not lapsed', (r) => r.held);
+    perConcert('boxoffice_seats_sold', 'Seats sold', (r) => r.sold);
+    new Gauge({
+      name: 'boxoffice_backend_up',
+      help: '1 when the backing store answers (database: PostgreSQL; queue: Redis or in-process)',
+      labelNames: ['backend'] as const,
+      registers: [this.registry],
+      async collect() {
+        const up = await sources.backends();
+        for (const [backend, ok] of Object.entries(up)) this.set({ backend }, ok ? 1 : 0);
+      },
+    });
   }
 
   observe(request: FastifyRequest, reply: FastifyReply): void {
@@ -91,6 +117,6 @@ export class Metrics {
 
   recordSale(payment: { concertId: string; amount: number }): void {
     this.sales.inc({ concert_id: payment.concertId });
-    this.revenue.inc(payment.amount);
+    this.revenue.inc({ concert_id: payment.concertId }, payment.amount);
   }
 }

@@ -1,3 +1,4 @@
+import { MemoryPrequeue } from './memory-prequeue.js';
 import { admissionBudget } from './queue-rules.js';
 import {
   ADMISSION_RATE_WINDOW_MS,
@@ -157,6 +158,29 @@ export class MemoryQueueStore implements QueueStore {
   private readonly settingsOnly = new Map<string, Partial<QueueSettings>>();
   private readonly lossLog: DataLosses = { count: 0, lastAt: null };
   private readonly maxBatch: number;
+  /** The pre-queue draws its tickets from the line's slots and inserts drawn waiters as join does. */
+  readonly prequeue = new MemoryPrequeue({
+    nextTicket: (concertId, now) => {
+      const line = this.lineFor(concertId, now).line;
+      return line.ticketOf(++line.lastSlot);
+    },
+    reserveTickets: (concertId, n, now) => {
+      const line = this.lineFor(concertId, now).line;
+      const before = line.ticketOf(line.lastSlot);
+      line.lastSlot += n;
+      return before;
+    },
+    insertWaiting: (concertId, ticket, userId, now) => {
+      const line = this.lineFor(concertId, now).line;
+      line.lastJoin = Math.max(line.lastJoin, now);
+      line.registered = true;
+      const kept = flat(userId);
+      const slot = line.slotOf(ticket);
+      line.waiting.add(slot, kept, now);
+      line.byUser.set(kept, slot);
+    },
+    idleTimeoutMs: () => this.timings.idleTimeoutMs,
+  });
 
   constructor(
     private readonly timings: QueueTimings,
@@ -166,15 +190,19 @@ export class MemoryQueueStore implements QueueStore {
     this.maxBatch = options.maxBatch ?? DEFAULT_MEMORY_MAX_BATCH;
   }
 
-  async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
+  /** The concert's line, made as a first join makes it (its base from `now`). */
+  private lineFor(concertId: string, now: number): { line: Line; started: boolean } {
     let line = this.lines.get(concertId);
-    const started = !line;
-    if (!line) {
-      line = new Line(now);
-      line.settings = this.settingsOnly.get(concertId) ?? {};
-      this.settingsOnly.delete(concertId);
-      this.lines.set(concertId, line);
-    }
+    if (line) return { line, started: false };
+    line = new Line(now);
+    line.settings = this.settingsOnly.get(concertId) ?? {};
+    this.settingsOnly.delete(concertId);
+    this.lines.set(concertId, line);
+    return { line, started: true };
+  }
+
+  async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
+    const { line, started } = this.lineFor(concertId, now);
     line.lastJoin = Math.max(line.lastJoin, now);
     line.registered = true;
     const existing = line.byUser.get(userId);

@@ -1,3 +1,5 @@
+import type { PrequeueStore } from './prequeue-store.js';
+
 /**
  * The waiting room's state, per concert. Two implementations keep it: in process
  * (`MemoryQueueStore`, one instance) and in Redis (`RedisQueueStore`, any number of
@@ -39,7 +41,9 @@ export type TicketView =
    * empty, a restarted process). Its holder is told to rejoin, but a buyer who already holds a
    * seat may still pay for it (see QueueService.admit).
    */
-  | { state: 'EXPIRED'; lost?: true };
+  | { state: 'EXPIRED'; lost?: true }
+  /** In a scheduled sale's pre-queue: no place until the draw at `opensAt`. */
+  | { state: 'PREQUEUED'; opensAt: number };
 
 /** Where a line's settings come from when the store has none (a new line, or after a loss). */
 export type SettingsSource = (concertId: string) => Promise<QueueSettings>;
@@ -172,6 +176,9 @@ export interface QueueStore {
 
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  /** The pre-queue of a scheduled sale (see prequeue-store.ts). */
+  readonly prequeue: PrequeueStore;
 }
 
 /** The window over which admissions are measured for the wait estimate. */

@@ -11,6 +11,8 @@ const QueueStatusSchema = Type.Object({
   position: Type.Union([Type.Integer({ minimum: 1, description: '1 = next in line' }), Type.Null()]),
   estimatedWaitSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   activeUntil: Type.Union([Timestamp, Type.Null()]),
+  ticket: Type.Integer({ minimum: 1, description: 'the token’s ticket number, as the draw lists it' }),
+  saleOpensAt: Type.Optional(Timestamp),
 });
 
 const QueueTokenHeader = Type.Object({ 'queue-token': Type.Optional(Type.String()) });
@@ -29,7 +31,7 @@ export const queueRoutes: RoutePlugin = async (app, { queue, accessTokens, strea
         summary: 'Join the line of a concert (or get your current token back)',
         security: [{ bearer: [] }],
         body: Type.Object({ concertId: Uuid }, { additionalProperties: false }),
-        response: { 200: QueueStatusSchema, 201: QueueStatusSchema, ...errors(400, 401, 404, 429) },
+        response: { 200: QueueStatusSchema, 201: QueueStatusSchema, ...errors(400, 401, 404, 409, 429) },
       },
     },
     async (request, reply) => {

@@ -2,7 +2,7 @@ import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { estimateWaitSeconds } from './queue-rules.js';
-import type { QueueSettings, QueueStore, QueueTimings, SettingsSource, TicketView } from './queue-store.js';
+import type { QueueStore, QueueTimings, SettingsSource, TicketView } from './queue-store.js';
 import type { QueueTokenClaims, QueueTokens } from './queue-token.js';
 
 export interface QueueStatus {
@@ -12,6 +12,10 @@ export interface QueueStatus {
   position: number | null;
   estimatedWaitSeconds: number | null;
   activeUntil: string | null;
+  /** The token's ticket number (a pre-queued buyer finds it in the published draw). */
+  ticket: number;
+  /** Set while the token waits in a scheduled sale's pre-queue: when its place is drawn. */
+  saleOpensAt?: string;
 }
 
 /**
@@ -35,14 +39,14 @@ export class QueueService {
     // settings are back from their source; the admission ticker would restore them too.
     if (started) await this.store.restoreSettings(concertId, await this.settingsSource(concertId));
     const token = this.tokens.issue({ concertId, userId, ticket });
-    return { created, status: this.present(token, concertId, view) };
+    return { created, status: this.present(token, concertId, ticket, view) };
   }
 
   /** A status read; it also counts as the waiting user's sign of life. */
   async status(token: string | undefined): Promise<QueueStatus> {
     const claims = this.verify(token);
     const view = await this.read(claims);
-    return this.present(token!, claims.concertId, view);
+    return this.present(token!, claims.concertId, claims.ticket, view);
   }
 
   async leave(token: string | undefined): Promise<void> {
@@ -93,26 +97,14 @@ export class QueueService {
       if (view.lost && options.acceptLost) return { ...claims, lost: true };
       throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
     }
-    if (view.state === 'WAITING') {
+    if (view.state !== 'ACTIVE') {
+      const waiting = view.state === 'WAITING';
       throw new AppError('QUEUE_NOT_ACTIVE', 'You are still waiting in line', {
-        position: view.position,
-        estimatedWaitSeconds: this.estimate(view),
+        position: waiting ? view.position : null,
+        estimatedWaitSeconds: waiting ? this.estimate(view) : null,
       });
     }
     return claims;
-  }
-
-  async settings(concertId: string): Promise<QueueSettings & { waiting: number; active: number }> {
-    const [settings, counts] = await Promise.all([
-      this.store.getSettings(concertId),
-      this.store.counts(concertId, this.clock.now()),
-    ]);
-    return { ...counts, ...settings };
-  }
-
-  async updateSettings(concertId: string, patch: Partial<QueueSettings>) {
-    await this.store.updateSettings(concertId, patch);
-    return this.settings(concertId);
   }
 
   /** The ticket's state now, as its own user sees it; reading it is a sign of life. */
@@ -124,8 +116,8 @@ export class QueueService {
     return estimateWaitSeconds(view.position, view.admissions, view.settings, this.timings);
   }
 
-  /** The status a client sees for a token and its ticket's view. */
-  present(token: string, concertId: string, view: TicketView): QueueStatus {
+  /** The status a client sees for a token, its ticket and the ticket's view. */
+  present(token: string, concertId: string, ticket: number, view: TicketView): QueueStatus {
     switch (view.state) {
       case 'WAITING':
         return {
@@ -135,6 +127,18 @@ export class QueueService {
           position: view.position,
           estimatedWaitSeconds: this.estimate(view),
           activeUntil: null,
+          ticket,
+        };
+      case 'PREQUEUED':
+        return {
+          token,
+          concertId,
+          status: 'WAITING',
+          position: null,
+          estimatedWaitSeconds: null,
+          activeUntil: null,
+          ticket,
+          saleOpensAt: new Date(view.opensAt).toISOString(),
         };
       case 'ACTIVE':
         return {
@@ -144,6 +148,7 @@ export class QueueService {
           position: null,
           estimatedWaitSeconds: null,
           activeUntil: new Date(view.activeUntil).toISOString(),
+          ticket,
         };
       default:
         return {
@@ -153,6 +158,7 @@ export class QueueService {
           position: null,
           estimatedWaitSeconds: null,
           activeUntil: null,
+          ticket,
         };
     }
   }

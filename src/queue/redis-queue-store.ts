@@ -18,6 +18,7 @@ import {
   type TicketRef,
   type TicketView,
 } from './queue-store.js';
+import { RedisPrequeue } from './redis-prequeue.js';
 
 /** A single Redis or a Redis Cluster (ioredis), as `connectRedis` makes them. */
 export type RedisClient = Redis | Cluster;
@@ -139,7 +140,7 @@ const SCRIPT_FILE = /^([a-z][a-z-]*)-(\d+)\.lua$/;
 const INCLUDE_LINE = /^--- @include "([a-z-]+)"[ \t]*$/gm;
 
 /** Inlines `--- @include "name"` lines (lua/includes/name.lua), each fragment once per script. */
-function expandIncludes(source: string, dir: string, included: Set<string>): string {
+export function expandIncludes(source: string, dir: string, included: Set<string>): string {
   return source.replace(INCLUDE_LINE, (_, name: string) => {
     if (included.has(name)) return '';
     included.add(name);
@@ -218,6 +219,7 @@ export class RedisQueueStore implements QueueStore {
   private readonly scripts: Record<ScriptName, ScriptFn>;
   private marker: string | undefined;
   private readonly lossLog: DataLosses = { count: 0, lastAt: null };
+  readonly prequeue: RedisPrequeue;
 
   constructor(
     private readonly redis: RedisClient,
@@ -241,6 +243,14 @@ export class RedisQueueStore implements QueueStore {
       bound[name] = fn.bind(redis);
     }
     this.scripts = bound as Record<ScriptName, ScriptFn>;
+    this.prequeue = new RedisPrequeue(
+      redis,
+      this.prefix,
+      (concertId) => lineKeys(this.prefix, concertId),
+      timings.idleTimeoutMs,
+      (concertId, now) => redis.zadd(registryKey(this.prefix), 'GT', String(now), concertId),
+      findScriptDir(),
+    );
   }
 
   private defaultArgs(): ScriptArg[] {

@@ -21,6 +21,7 @@ export const errorCatalog = {
   RESERVATION_NOT_HELD: { status: 409, title: 'The reservation is not held' },
   INSUFFICIENT_BALANCE: { status: 409, title: 'The balance is too low' },
   BALANCE_LIMIT_EXCEEDED: { status: 409, title: 'The balance would exceed its limit' },
+  SALE_NOT_OPEN: { status: 409, title: 'The sale has not opened yet' },
   IDEMPOTENCY_KEY_REUSED: { status: 409, title: 'The idempotency key was used with another request' },
   HOLD_EXPIRED: { status: 410, title: 'The hold has lapsed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },

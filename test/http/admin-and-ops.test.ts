@@ -71,10 +71,12 @@ describe.each(backends)('admin and operations on $name', (backend) => {
     const url = `/api/v1/admin/concerts/${concertId}/queue`;
     expect((await s.call('GET', url, { headers: admin })).body).toEqual({
       waiting: 0,
+      prequeued: 0,
       active: 0,
       maxActive: 2,
       admitPerSecond: 5,
       paused: false,
+      saleOpensAt: null,
     });
     const paused = await s.call('PATCH', url, { headers: admin, body: { paused: true, maxActive: 3 } });
     expect(paused.body).toMatchObject({ paused: true, maxActive: 3, admitPerSecond: 5 });

@@ -13,7 +13,9 @@ describe.each(backends)('buyer journey on $name', (backend) => {
 
     const concerts = await s.call('GET', '/api/v1/concerts');
     expect(concerts.status).toBe(200);
-    expect(concerts.body).toEqual([{ concertId, title: 'Test Concert', venue: 'Test Hall', dates }]);
+    expect(concerts.body).toEqual([
+      { concertId, title: 'Test Concert', venue: 'Test Hall', dates, saleOpensAt: null },
+    ]);
 
     const user = await s.newUser('Kim');
     expect(user.userId).toMatch(/^[0-9a-f-]{36}$/);

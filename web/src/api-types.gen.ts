@@ -72,6 +72,13 @@ export interface paths {
               position: number | null;
               estimatedWaitSeconds: number | null;
               activeUntil: string | null;
+              /** @description the token’s ticket number, as the draw lists it */
+              ticket: number;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              saleOpensAt?: string;
             };
           };
         };
@@ -89,6 +96,13 @@ export interface paths {
               position: number | null;
               estimatedWaitSeconds: number | null;
               activeUntil: string | null;
+              /** @description the token’s ticket number, as the draw lists it */
+              ticket: number;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              saleOpensAt?: string;
             };
           };
         };
@@ -106,6 +120,12 @@ export interface paths {
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
           content: {
             'application/json': components['schemas']['Problem'];
           };
@@ -142,6 +162,13 @@ export interface paths {
               position: number | null;
               estimatedWaitSeconds: number | null;
               activeUntil: string | null;
+              /** @description the token’s ticket number, as the draw lists it */
+              ticket: number;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              saleOpensAt?: string;
             };
           };
         };
@@ -249,6 +276,8 @@ export interface paths {
               title: string;
               venue: string;
               dates: string[];
+              /** @description scheduled opening; null: on sale now */
+              saleOpensAt: string | null;
             }[];
           };
         };
@@ -371,6 +400,58 @@ export interface paths {
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         403: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/concerts/{concertId}/draw': {
+    /**
+     * The pre-queue draw of a scheduled sale: commitment before, seed and order after
+     * @description Recompute the order with scripts/verify-draw.mjs: SHA-256(seed) must equal seedCommitment, and the Fisher–Yates shuffle of the sorted tickets keyed by SHA-256(seed ‖ SHA-256(tickets joined by ",")) must give `tickets`.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              saleOpensAt: string;
+              /** @description hex SHA-256 of the seed bytes */
+              seedCommitment: string;
+              /** @description hex; revealed once the sale has opened */
+              seed: string | null;
+              /** @description pre-queued tickets in drawn order (first is admitted first) */
+              tickets: number[] | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
           content: {
             'application/json': components['schemas']['Problem'];
           };
@@ -959,6 +1040,11 @@ export interface paths {
           'application/json': {
             title: string;
             venue: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601, UTC
+             */
+            saleOpensAt?: string;
             dates: {
               /**
                * Format: date
@@ -985,6 +1071,8 @@ export interface paths {
               title: string;
               venue: string;
               dates: string[];
+              /** @description scheduled opening; null: on sale now */
+              saleOpensAt: string | null;
             };
           };
         };
@@ -1017,11 +1105,15 @@ export interface paths {
         200: {
           content: {
             'application/json': {
+              /** @description in line, pre-queue included */
               waiting: number;
+              /** @description in the pre-queue of a scheduled sale, waiting for the draw */
+              prequeued: number;
               active: number;
               maxActive: number;
               admitPerSecond: number;
               paused: boolean;
+              saleOpensAt: string | null;
             };
           };
         };
@@ -1045,7 +1137,7 @@ export interface paths {
         };
       };
     };
-    /** Steer the line: max active, admission rate, pause */
+    /** Steer the line: max active, admission rate, pause, opening time */
     patch: {
       parameters: {
         path: {
@@ -1059,6 +1151,7 @@ export interface paths {
             maxActive?: number;
             admitPerSecond?: number;
             paused?: boolean;
+            saleOpensAt?: string | null;
           };
         };
       };
@@ -1067,11 +1160,15 @@ export interface paths {
         200: {
           content: {
             'application/json': {
+              /** @description in line, pre-queue included */
               waiting: number;
+              /** @description in the pre-queue of a scheduled sale, waiting for the draw */
+              prequeued: number;
               active: number;
               maxActive: number;
               admitPerSecond: number;
               paused: boolean;
+              saleOpensAt: string | null;
             };
           };
         };
@@ -1110,16 +1207,74 @@ export interface paths {
         200: {
           content: {
             'application/json': {
+              /** @description in line, pre-queue included */
               waiting: number;
+              /** @description in the pre-queue of a scheduled sale, waiting for the draw */
+              prequeued: number;
               active: number;
               maxActive: number;
               admitPerSecond: number;
               paused: boolean;
+              saleOpensAt: string | null;
               /** @description admitted by this instance since it started */
               admittedTotal: number;
               seatsTotal: number;
               seatsHeld: number;
               seatsSold: number;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/concerts/{concertId}/samples': {
+    /** The last 30 minutes of a sale, one sample every 5 s (the same on every instance) */
+    get: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              periodSeconds: number;
+              samples: {
+                /**
+                 * Format: date-time
+                 * @description ISO-8601, UTC
+                 */
+                at: string;
+                waiting: number;
+                prequeued: number;
+                active: number;
+                admittedPerSecond: number;
+                held: number;
+                sold: number;
+                /** @description won taken so far */
+                revenue: number;
+              }[];
             };
           };
         };
@@ -1227,6 +1382,7 @@ export interface components {
         | 'RESERVATION_NOT_HELD'
         | 'INSUFFICIENT_BALANCE'
         | 'BALANCE_LIMIT_EXCEEDED'
+        | 'SALE_NOT_OPEN'
         | 'IDEMPOTENCY_KEY_REUSED'
         | 'HOLD_EXPIRED'
         | 'PAYLOAD_TOO_LARGE'

@@ -18,6 +18,8 @@ export type Payment = Ok<'/api/v1/payments', 'post'>;
 export type QueueSettings = Ok<'/api/v1/admin/concerts/{concertId}/queue', 'get'>;
 export type QueueSettingsPatch = Body<'/api/v1/admin/concerts/{concertId}/queue', 'patch'>;
 export type ConcertStats = Ok<'/api/v1/admin/concerts/{concertId}/stats', 'get'>;
+export type SaleSamples = Ok<'/api/v1/admin/concerts/{concertId}/samples', 'get'>;
+export type SalePoint = SaleSamples['samples'][number];
 export type NewConcert = Body<'/api/v1/admin/concerts', 'post'>;
 export type NewUser = Ok<'/api/v1/users', 'post'>;
 
@@ -192,5 +194,8 @@ export const api = {
         adminKey,
         body: patch,
       }),
+
+    samples: (adminKey: string, concertId: string, signal?: AbortSignal) =>
+      request<SaleSamples>(`/api/v1/admin/concerts/${enc(concertId)}/samples`, { adminKey, signal }),
   },
 };

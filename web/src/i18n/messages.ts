@@ -51,6 +51,13 @@ const ko = {
   'queue.active': '입장했어요! 공연일과 좌석을 고르세요.',
   'queue.timeLeft': '남은 입장 시간',
   'queue.giveUp': '차례 넘기기',
+  'sale.opensAt': '{time}에 예매가 열려요',
+  'sale.countdown': '예매 오픈까지',
+  'sale.prequeue': '사전 대기열에 들어왔어요. 예매가 열리는 순간 추첨으로 순번이 정해져요.',
+  'sale.prequeueFair':
+    '먼저 누른 순서가 아니라 공정한 추첨이에요. 오픈 전에 들어온 모든 분이 오픈 뒤에 온 분보다 앞서요.',
+  'sale.ticket': '내 추첨 번호: {ticket}',
+  'sale.drawing': '추첨 중이에요…',
 
   'dates.title': '공연일 선택',
   'dates.seatsLeft': '남은 좌석 {available}/{total}',
@@ -121,6 +128,19 @@ const ko = {
   'reservation.status.CANCELLED': '취소',
 
   'admin.title': '운영 콘솔',
+  'admin.prequeued': '사전 대기',
+  'admin.opening': '예매 오픈 시각 (UTC)',
+  'admin.openingNone': '바로 판매 중',
+  'admin.setOpening': '오픈 시각 정하기',
+  'admin.openNow': '지금 열기',
+  'admin.charts': '최근 30분',
+  'admin.chartsEmpty': '아직 기록이 없어요. 몇 초 뒤에 그래프가 나타나요.',
+  'chart.waiting': '대기',
+  'chart.active': '입장 중',
+  'chart.admitted': '초당 입장',
+  'chart.held': '선점 좌석',
+  'chart.sold': '판매 좌석',
+  'chart.revenue': '매출 (원)',
   'admin.keyHelp': '운영자 키를 넣으면 대기열을 보고 조정할 수 있어요. 키는 이 탭에만 보관돼요.',
   'admin.key': '운영자 키',
   'admin.signIn': '콘솔 열기',
@@ -197,6 +217,7 @@ const ko = {
   'error.PAYLOAD_TOO_LARGE': '보낸 내용이 너무 커요. 줄여서 다시 시도해 주세요.',
   'error.NETWORK': '서버에 연결할 수 없어요. 연결을 확인하고 다시 시도해 주세요.',
   'error.UNKNOWN': '알 수 없는 문제가 생겼어요. 다시 시도해 주세요.',
+  'error.SALE_NOT_OPEN': '아직 줄을 설 수 없어요. 예매 오픈 직전에 사전 대기열이 열려요.',
 };
 
 export type MessageKey = keyof typeof ko;
@@ -248,6 +269,13 @@ const en: Record<MessageKey, string> = {
   'queue.active': 'You are in! Pick a date and your seats.',
   'queue.timeLeft': 'Time left in your turn',
   'queue.giveUp': 'Give up my turn',
+  'sale.opensAt': 'On sale {time}',
+  'sale.countdown': 'Sale opens in',
+  'sale.prequeue': 'You are in the pre-queue; your place is drawn when the sale opens.',
+  'sale.prequeueFair':
+    'Not first come, first served: a fair draw. Everyone here before the opening goes ahead of everyone who comes after.',
+  'sale.ticket': 'Your draw number: {ticket}',
+  'sale.drawing': 'Drawing places…',
 
   'dates.title': 'Pick a date',
   'dates.seatsLeft': '{available} of {total} seats left',
@@ -318,6 +346,19 @@ const en: Record<MessageKey, string> = {
   'reservation.status.CANCELLED': 'cancelled',
 
   'admin.title': 'Operator console',
+  'admin.prequeued': 'Pre-queue',
+  'admin.opening': 'Sale opens at (UTC)',
+  'admin.openingNone': 'On sale now',
+  'admin.setOpening': 'Set the opening',
+  'admin.openNow': 'Open now',
+  'admin.charts': 'Last 30 minutes',
+  'admin.chartsEmpty': 'Nothing recorded yet; the charts appear within seconds.',
+  'chart.waiting': 'Waiting',
+  'chart.active': 'Active',
+  'chart.admitted': 'Admitted per second',
+  'chart.held': 'Seats held',
+  'chart.sold': 'Seats sold',
+  'chart.revenue': 'Revenue (won)',
   'admin.keyHelp': 'Enter the admin key to watch and steer the lines. The key is kept in this tab only.',
   'admin.key': 'Admin key',
   'admin.signIn': 'Open console',
@@ -393,6 +434,7 @@ const en: Record<MessageKey, string> = {
   'error.PAYLOAD_TOO_LARGE': 'What was sent is too large. Please shorten it and try again.',
   'error.NETWORK': 'Cannot reach the server. Check your connection and try again.',
   'error.UNKNOWN': 'Something unexpected happened. Please try again.',
+  'error.SALE_NOT_OPEN': 'The line is not open yet. The pre-queue opens shortly before the sale.',
 };
 
 export const messages: Record<Lang, Record<MessageKey, string>> = { ko, en };

@@ -7,7 +7,7 @@ import { href, paths } from '../router';
 /** Step 1: pick a concert (GET /api/v1/concerts). */
 export function ConcertsPage() {
   const i18n = useI18n();
-  const { t, showDate } = i18n;
+  const { t, showDate, dateTime } = i18n;
   const concerts = useConcerts(true);
 
   return (
@@ -30,6 +30,11 @@ export function ConcertsPage() {
               {concert.dates.length > 0 && ` · ${showDate(concert.dates[0]!)}`}
               {concert.dates.length > 1 && ` – ${showDate(concert.dates[concert.dates.length - 1]!)}`}
             </p>
+            {concert.saleOpensAt && Date.parse(concert.saleOpensAt) > Date.now() && (
+              <p class="sale-opens" data-testid="sale-opens">
+                {t('sale.opensAt', { time: dateTime(concert.saleOpensAt) })}
+              </p>
+            )}
             <a
               class="button primary"
               href={href(paths.concert(concert.concertId))}

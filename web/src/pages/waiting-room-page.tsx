@@ -5,6 +5,7 @@ import { DateList } from '../components/date-list';
 import { ErrorNotice } from '../components/error-notice';
 import { recoveryActions } from '../errors';
 import { findConcert, useConcerts } from '../hooks/use-concerts';
+import { useNow } from '../hooks/use-now';
 import { type QueueView, useQueue } from '../hooks/use-queue';
 import { useI18n } from '../i18n/i18n';
 import { joinQueue, leaveQueue } from '../queue';
@@ -35,7 +36,7 @@ export function WaitingRoomPage({ concertId }: { concertId: string }) {
               {t('user.forget')}
             </button>
           </p>
-          <Queue concertId={concertId} />
+          <Queue concertId={concertId} saleOpensAt={concert?.saleOpensAt ?? null} />
         </>
       ) : (
         <CreateUserForm />
@@ -44,10 +45,11 @@ export function WaitingRoomPage({ concertId }: { concertId: string }) {
   );
 }
 
-function Queue({ concertId }: { concertId: string }) {
+function Queue({ concertId, saleOpensAt }: { concertId: string; saleOpensAt: string | null }) {
   const i18n = useI18n();
-  const { t } = i18n;
+  const { t, dateTime } = i18n;
   const view = useQueue(concertId);
+  const now = useNow(1000);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -72,13 +74,23 @@ function Queue({ concertId }: { concertId: string }) {
       <h2 id="queue-title">{t('queue.title')}</h2>
       {(!state || state === 'EXPIRED') && (
         <>
+          {saleOpensAt && Date.parse(saleOpensAt) > now && (
+            <div class="sale-countdown" data-testid="sale-countdown">
+              <p>{t('sale.opensAt', { time: dateTime(saleOpensAt) })}</p>
+              <Countdown until={saleOpensAt} label={t('sale.countdown')} />
+            </div>
+          )}
           <p>{state === 'EXPIRED' ? t('queue.expired') : t('queue.joinHelp')}</p>
           <button type="button" class="primary" disabled={busy} onClick={join}>
             {busy ? t('queue.joining') : state === 'EXPIRED' ? t('queue.joinAgain') : t('queue.join')}
           </button>
         </>
       )}
-      {state === 'WAITING' && <Waiting view={view} busy={busy} onLeave={leave} />}
+      {state === 'WAITING' && view.status?.saleOpensAt && view.status.position === null ? (
+        <PreQueue view={view} opensAt={view.status.saleOpensAt} busy={busy} onLeave={leave} />
+      ) : (
+        state === 'WAITING' && <Waiting view={view} busy={busy} onLeave={leave} />
+      )}
       {state === 'ACTIVE' && view.status?.activeUntil && (
         <>
           <p class="notice notice-ok" role="status">
@@ -127,5 +139,43 @@ function Waiting({ view, busy, onLeave }: { view: QueueView; busy: boolean; onLe
         {t('queue.leave')}
       </button>
     </>
+  );
+}
+
+/** The pre-queue of a scheduled sale: no place yet, a countdown to the draw. */
+function PreQueue({
+  view,
+  opensAt,
+  busy,
+  onLeave,
+}: {
+  view: QueueView;
+  opensAt: string;
+  busy: boolean;
+  onLeave: () => void;
+}) {
+  const { t } = useI18n();
+  const now = useNow(1000);
+  return (
+    <div class="prequeue" data-testid="prequeue">
+      <p class="notice notice-ok" role="status">
+        {t('sale.prequeue')}
+      </p>
+      {Date.parse(opensAt) > now ? (
+        <Countdown until={opensAt} label={t('sale.countdown')} />
+      ) : (
+        <p aria-live="polite">{t('sale.drawing')}</p>
+      )}
+      <p class="muted">{t('sale.prequeueFair')}</p>
+      {view.status?.ticket !== undefined && (
+        <p class="muted small" data-testid="draw-ticket">
+          {t('sale.ticket', { ticket: view.status.ticket })}
+        </p>
+      )}
+      <p class="muted">{t('queue.keepOpen')}</p>
+      <button type="button" class="quiet" disabled={busy} onClick={onLeave}>
+        {t('queue.leave')}
+      </button>
+    </div>
   );
 }

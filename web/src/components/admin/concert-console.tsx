@@ -3,7 +3,9 @@ import { ApiError, api, type Concert, type ConcertStats, type QueueSettings } fr
 import { useAsync } from '../../hooks/use-async';
 import { useI18n } from '../../i18n/i18n';
 import { AdminErrorNotice } from './admin-error';
+import { OpeningControl } from './opening-control';
 import { QueueControls } from './queue-controls';
+import { SaleCharts } from './sale-charts';
 
 export const STATS_REFRESH_MS = 1000;
 /** The admission rate is averaged over this many recent samples to smooth ticker bursts. */
@@ -71,6 +73,9 @@ export function ConcertConsole({ adminKey, concert }: { adminKey: string; concer
         <>
           <dl class="stats">
             <Stat name="waiting" label={t('admin.waiting')} value={String(s.waiting)} />
+            {s.prequeued > 0 && (
+              <Stat name="prequeued" label={t('admin.prequeued')} value={String(s.prequeued)} />
+            )}
             <Stat
               name="active"
               label={t('admin.active')}
@@ -106,6 +111,13 @@ export function ConcertConsole({ adminKey, concert }: { adminKey: string; concer
             settings={s}
             onChange={(next) => stats.setData({ ...s, ...next })}
           />
+          <OpeningControl
+            adminKey={adminKey}
+            concertId={concert.concertId}
+            settings={s}
+            onChange={(next) => stats.setData({ ...s, ...next })}
+          />
+          <SaleCharts adminKey={adminKey} concertId={concert.concertId} />
         </>
       )}
     </section>

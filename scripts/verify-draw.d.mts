@@ -1,0 +1,1 @@
+export function drawOrder(seedHex: string, tickets: readonly number[]): number[];
