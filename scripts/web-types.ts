@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { Problem } from '../src/http/schemas.js';
 import { MemoryQueueStore } from '../src/queue/memory-queue-store.js';
+import { queueOptions } from '../src/queue/queue-options.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_TYPES_FILE = join(ROOT, 'web', 'src', 'api-types.gen.ts');
@@ -58,10 +59,7 @@ async function serverOpenApi(): Promise<OpenAPI3> {
     const app = await buildApp({
       config,
       database,
-      queueStore: new MemoryQueueStore(
-        { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
-        { maxActive: config.queueMaxActive, admitPerSecond: config.queueAdmitPerSecond, paused: false },
-      ),
+      queueStore: new MemoryQueueStore(queueOptions(config).timings, queueOptions(config).defaults),
       secret: randomBytes(32),
       backgroundJobs: false,
       webRoot: null,

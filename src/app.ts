@@ -35,6 +35,7 @@ import { PaymentsService } from './payments/payments.service.js';
 import { AdmissionTicker } from './queue/admission-ticker.js';
 import { queueRoutes } from './queue/queue.routes.js';
 import { QueueService } from './queue/queue.service.js';
+import { queueOptions } from './queue/queue-options.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { QueueTokens } from './queue/queue-token.js';
 import { StreamHub } from './queue/stream-hub.js';
@@ -120,7 +121,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const signer = new Signer(options.secret);
   const accessTokens = new AccessTokens(signer);
-  const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
+  const { timings, defaults } = queueOptions(config);
   const seatReads = new SeatReadCache(
     options.redis
       ? new RedisSeatVersions(
@@ -131,11 +132,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       : new InProcessSeatVersions(),
   );
   const concerts = new ConcertsService(db, seatReads);
-  const schedule = new SaleSchedule(db, {
-    maxActive: config.queueMaxActive,
-    admitPerSecond: config.queueAdmitPerSecond,
-    paused: false,
-  });
+  const schedule = new SaleSchedule(db, defaults);
   const store = new ScheduledQueueStore(options.queueStore, schedule, config.prequeueMs, app.log);
   const sales = new SaleDay(schedule, store);
   const users = new UsersService(db, accessTokens);

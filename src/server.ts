@@ -11,6 +11,7 @@ import { type Database, openDatabase } from './db/client.js';
 import { drainOnShutdown } from './lifecycle/drain.js';
 import { closeServer, listenStandIn } from './lifecycle/stand-in.js';
 import { MemoryQueueStore } from './queue/memory-queue-store.js';
+import { queueOptions } from './queue/queue-options.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { connectRedis } from './queue/redis-connection.js';
 import type { RedisClient as Redis } from './queue/redis-queue-store.js';
@@ -199,12 +200,7 @@ async function connectReadyRedis(url: string, log: pino.Logger, cluster: boolean
 
 /** The queue store for this configuration: in Redis when there is one, else in process. */
 async function openQueueStore(config: Readonly<Config>, redis: Redis | undefined): Promise<QueueStore> {
-  const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
-  const defaults = {
-    maxActive: config.queueMaxActive,
-    admitPerSecond: config.queueAdmitPerSecond,
-    paused: false,
-  };
+  const { timings, defaults } = queueOptions(config);
   if (!redis) return new MemoryQueueStore(timings, defaults);
   const { RedisQueueStore } = await import('./queue/redis-queue-store.js');
   return new RedisQueueStore(redis, timings, defaults);

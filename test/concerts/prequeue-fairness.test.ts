@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
+import { queueOptions } from '../../src/queue/queue-options.js';
 import type { QueueStore } from '../../src/queue/queue-store.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -93,7 +94,7 @@ describe.each(backends)('a fair pre-queue across two instances on $name', (backe
       RATE_LIMIT_PER_MINUTE: '0',
       QUEUE_IDLE_TIMEOUT_SECONDS: '3600',
     });
-    const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
+    const timings = queueOptions(config).timings;
     const defaults = { maxActive: 100, admitPerSecond: 20, paused: false };
     if (backend.name.includes('Redis')) {
       // Two instances: each its own connection, one shared line.

@@ -5,6 +5,7 @@ import { addDays, todayUtc } from '../../src/concerts/dates.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
+import { queueOptions } from '../../src/queue/queue-options.js';
 import type { QueueStore } from '../../src/queue/queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { type Backend, resetDatabase } from './backends.js';
@@ -166,10 +167,7 @@ export function useService(backend: Backend, options: ServiceOptions = {}): () =
       ...options.env,
     });
     const clock = new ManualClock();
-    const store = await backend.openQueueStore(
-      { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
-      { maxActive: config.queueMaxActive, admitPerSecond: config.queueAdmitPerSecond, paused: false },
-    );
+    const store = await backend.openQueueStore(queueOptions(config).timings, queueOptions(config).defaults);
     dispose = () => store.dispose();
     const app = await buildApp({
       config,

@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
+import { queueOptions } from '../../src/queue/queue-options.js';
 import { announceSkips, backends, readyRedis, serverUrls } from '../helpers/backends.js';
 import { ADMIN_KEY, useService } from '../helpers/context.js';
 import { expectProblem } from './problem.js';
@@ -171,10 +172,11 @@ describe.runIf(serverUrls.redis && serverUrls.database)('budgets across instance
     });
     const secret = randomBytes(32);
     for (let i = 0; i < 2; i++) {
-      const store = await backends[1]!.openQueueStore(
-        { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
-        { maxActive: 10, admitPerSecond: 10, paused: false },
-      );
+      const store = await backends[1]!.openQueueStore(queueOptions(config).timings, {
+        maxActive: 10,
+        admitPerSecond: 10,
+        paused: false,
+      });
       const app = await buildApp({
         config,
         database,

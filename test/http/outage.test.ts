@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
+import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
 import { openScratchDatabase, readyRedis, serverUrls } from '../helpers/backends.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -39,7 +40,7 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store
     });
     store = new RedisQueueStore(
       redis,
-      { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
+      queueOptions(config).timings,
       { maxActive: 10, admitPerSecond: 10, paused: false },
       { prefix: `bo-outage-${randomBytes(4).toString('hex')}:` },
     );

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import { openDatabase } from '../../src/db/client.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
+import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { openScratchDatabase, readyRedis, resetDatabase, serverUrls } from '../helpers/backends.js';
@@ -63,12 +64,8 @@ function useInstances(kind: 'embedded' | 'server', count: number): () => Service
       HOLD_TTL_SECONDS: String(HOLD_TTL_MS / 1000),
       MAX_HOLDS_PER_USER: '10',
     });
-    const timings = { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs };
-    const defaults = {
-      maxActive: config.queueMaxActive,
-      admitPerSecond: config.queueAdmitPerSecond,
-      paused: false,
-    };
+    const timings = queueOptions(config).timings;
+    const defaults = queueOptions(config).defaults;
     const clock = new ManualClock();
     const secret = randomBytes(32);
     const prefix = `bo-test-${randomBytes(4).toString('hex')}:`;

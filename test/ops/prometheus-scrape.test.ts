@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
+import { queueOptions } from '../../src/queue/queue-options.js';
 
 /**
  * A real Prometheus (Debian's `prometheus` package) on a spare loopback port with its own data
@@ -83,10 +84,7 @@ describe('Prometheus and Grafana', () => {
         RATE_LIMIT_PER_MINUTE: '0',
         HOST: '127.0.0.1',
       });
-      const store = new MemoryQueueStore(
-        { activeTtlMs: config.queueActiveTtlMs, idleTimeoutMs: config.queueIdleTimeoutMs },
-        { maxActive: config.queueMaxActive, admitPerSecond: config.queueAdmitPerSecond, paused: false },
-      );
+      const store = new MemoryQueueStore(queueOptions(config).timings, queueOptions(config).defaults);
       const secret = randomBytes(32);
       for (let i = 0; i < 2; i++) {
         const app = await buildApp({ config, database, queueStore: store, secret, webRoot: null });
