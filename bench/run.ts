@@ -158,10 +158,11 @@ async function main(): Promise<void> {
   const durationSeconds = Number(values.duration ?? (smoke ? 1 : 10));
   const connections = Number(values.connections);
   const counts = mode === 'embedded' ? [1] : values.instances.split(',').map(Number);
-  // line fills a million-person line (minutes): run only when named.
+  // Run only when named: `line` grows one line to a million (minutes), `sale-day` waits minutes
+  // for its opening.
   const names = values.scenario
     ? values.scenario.split(',')
-    : Object.keys(SCENARIOS).filter((n) => n !== 'line');
+    : Object.keys(SCENARIOS).filter((n) => n !== 'line' && n !== 'sale-day');
   for (const n of names)
     if (!SCENARIOS[n]) throw new Error(`unknown scenario ${n}; one of ${Object.keys(SCENARIOS).join(', ')}`);
   if (!(durationSeconds > 0 && durationSeconds <= 600)) throw new Error('--duration is 0..600 s');
@@ -334,13 +335,16 @@ async function runScenarios(
       shared: new Map<string, unknown>([['lineSize', o.lineSize]]),
     };
     const results: ScenarioResult[] = [];
+    let ownInstancesStopped = false;
     for (const name of Object.keys(SCENARIOS).filter((n) => names.includes(n))) {
-      if (name === 'rush' || name === 'sale-day') {
-        // The rush (and sale day) start instances of their own (harness/cluster.ts): stop these first.
+      if ((name === 'rush' || name === 'sale-day') && !ownInstancesStopped) {
+        // The rush and sale day start instances of their own (harness/cluster.ts): stop these
+        // first, once, after checking none died during the scenarios before.
         for (const i of cluster.instances) {
           if (i.child.exitCode !== null) throw new Error(`instance ${i.url} died:\n${i.output()}`);
         }
         await clusterCleanup.runAll();
+        ownInstancesStopped = true;
       }
       say(`${name}: setting up`);
       const result = await SCENARIOS[name]!(ctx).catch((error: Error) => {

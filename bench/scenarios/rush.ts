@@ -98,6 +98,8 @@ export const rush: Scenario = async (ctx) => {
         activeTtlMs: RUSH_SETTINGS.QUEUE_ACTIVE_TTL_SECONDS * 1000,
         timeLimitMs: shape.timeLimitMs,
         leaveWhenSoldOut: true,
+        // A smoke sale is over in about two seconds: sample often enough for the invariant checks.
+        monitorEveryMs: ctx.smoke ? 50 : 100,
       });
     } finally {
       clearInterval(ticker);
