@@ -67,7 +67,7 @@ describe.skipIf(!hasChromium)('the buyer journey in a real browser', () => {
         // Korean first, English on request: the same seat reads in English, then back.
         await page.getByRole('button', { name: ko['lang.switchLabel'] }).click();
         await expect.poll(() => seat(page, 1).getAttribute('aria-label')).toBe('Seat 1, ₩165,000, available');
-        expect(await page.locator('html').getAttribute('lang')).toBe('en');
+        await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('en');
         await step('04-seat-map-english');
         await page.getByRole('button', { name: en['lang.switchLabel'] }).click();
         await expect
@@ -122,7 +122,7 @@ describe.skipIf(!hasChromium)('the buyer journey in a real browser', () => {
           .poll(() => page.locator('[data-testid="reservations"] li[data-status="CONFIRMED"]').count())
           .toBe(1);
         await expect.poll(() => page.locator('[data-testid="payments"] li').count()).toBe(1);
-        expect(await page.getByTestId('balance').textContent()).toBe('0원');
+        await expect.poll(() => page.getByTestId('balance').textContent()).toBe('0원');
         await step('10-my-tickets');
 
         expect(pageProblems(page)).toEqual([]);

@@ -41,7 +41,7 @@ describe.skipIf(!hasChromium)('a hold that lapses', () => {
       await shot(watcher.page, 'lapse-04-watcher-sees-free');
       await lapsed.getByRole('button', { name: ko['action.backToMap'] }).click();
       await seat(holder.page, SEAT).waitFor();
-      expect(await seat(holder.page, SEAT).getAttribute('data-status')).toBe('AVAILABLE');
+      await expect.poll(() => seat(holder.page, SEAT).getAttribute('data-status')).toBe('AVAILABLE');
       await shot(holder.page, 'lapse-05-back-on-map');
     } finally {
       await holder.context.close();

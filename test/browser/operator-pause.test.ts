@@ -60,7 +60,7 @@ describe.skipIf(!hasChromium)('the operator pauses and resumes the line', () => 
       await expect.poll(() => shownPosition(second.page)).toBe(1);
       await expect.poll(() => shownPosition(third.page)).toBe(2);
       await expect.poll(() => second.page.locator('.live-mode').getAttribute('data-mode')).toBe('polling');
-      expect(await third.page.locator('.live-mode').getAttribute('data-mode')).toBe('stream');
+      await expect.poll(() => third.page.locator('.live-mode').getAttribute('data-mode')).toBe('stream');
       await expect.poll(() => stat(operator.page, 'waiting').textContent()).toBe('2');
       const waitingRoom = await shot(third.page, 'operator-01-third-buyer-waiting');
       publish(waitingRoom, 'waiting-room.png');

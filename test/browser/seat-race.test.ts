@@ -41,7 +41,7 @@ describe.skipIf(!hasChromium)('two buyers race for one seat', () => {
       expect(await told.textContent()).toContain(ko['error.SEAT_UNAVAILABLE']);
       // The loser's map is refreshed at once: the seat shows as held and is no longer selectable.
       await expect.poll(() => seat(loser.page, CONTESTED).getAttribute('data-status')).toBe('HELD');
-      expect(await seat(loser.page, CONTESTED).getAttribute('aria-disabled')).toBe('true');
+      await expect.poll(() => seat(loser.page, CONTESTED).getAttribute('aria-disabled')).toBe('true');
       expect(await seat(loser.page, CONTESTED).getAttribute('aria-label')).toContain('선점됨');
       await shot(loser.page, 'race-loser-02-told-taken');
 
@@ -50,7 +50,9 @@ describe.skipIf(!hasChromium)('two buyers race for one seat', () => {
       expect(await loser.page.getByRole('button', { name: ko['seats.hold'] }).isDisabled()).toBe(true);
       await selectAndHold(loser.page, SECOND_CHOICE);
       await onCheckout(loser.page);
-      expect(await loser.page.locator('.hold-what').textContent()).toContain(`${SECOND_CHOICE}번 좌석`);
+      await expect
+        .poll(() => loser.page.locator('.hold-what').textContent())
+        .toContain(`${SECOND_CHOICE}번 좌석`);
       await shot(loser.page, 'race-loser-03-holding-another');
 
       // The winner lets the seat go: back on the map, it is free again.

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import { Layout } from './components/layout';
 import { useI18n } from './i18n/i18n';
 import { AdminPage } from './pages/admin-page';
@@ -15,7 +15,9 @@ export function App() {
   const route = useRoute();
   const { lang, t } = useI18n();
 
-  useEffect(() => {
+  // Set before paint, in the same commit as the translated text, so a screen reader never reads
+  // English words under lang="ko" (and a test that sees the new words sees the new lang).
+  useLayoutEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
 
