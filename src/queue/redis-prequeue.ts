@@ -113,6 +113,11 @@ export class RedisPrequeue implements PrequeueStore {
   async applyDraw(concertId: string, order: readonly number[], now: number): Promise<boolean> {
     const line = this.lineKeysOf(concertId);
     const reply = await this.scripts.apply(...this.keys(concertId), ...Object.values(line), now, ...order);
+    // The draw filled the line without a join, and the admission ticker skips a line it last saw
+    // empty until its latest join moves: record one, as a join would. Every instance that gets
+    // here does it, whoever applied, so an instance that died between the two steps leaves no
+    // line of drawn users that no ticker steps.
+    await this.onJoin(concertId, now);
     return reply === 1;
   }
 }

@@ -205,6 +205,40 @@ describe.each(backends)('sale day on $name', (backend) => {
   });
 });
 
+describe.each(backends)('sale day with the admission ticker running on $name', (backend) => {
+  // The app's own ticker (every 100 ms, at the test's clock), not a test stepping the store: the
+  // ticker skips a line it last saw empty until the line is joined again, and the draw puts a
+  // whole line of waiters in without a join.
+  const service = useService(backend, {
+    backgroundJobs: true,
+    env: { PREQUEUE_MINUTES: '30', QUEUE_IDLE_TIMEOUT_SECONDS: '600', QUEUE_MAX_ACTIVE: '3' },
+  });
+  const ticks = () => new Promise((resolve) => setTimeout(resolve, 400));
+
+  test('when the ticker saw the pre-queued line empty before the opening, then it still admits the drawn users after it', async () => {
+    const s = service();
+    const opensAt = s.clock.now() + 10 * MINUTE;
+    const concertId = await scheduledConcert(s, opensAt);
+    s.clock.set(opensAt - 5 * MINUTE);
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i++) tokens.push((await s.join(await s.newUser(`pre${i}`), concertId)).body.token);
+    // Several ticks see the line with nobody in it yet (the pre-queue is not the line).
+    await ticks();
+
+    s.clock.set(opensAt + 1000);
+    // The first read (or tick) after the opening draws; the ticker may admit from then on.
+    expect(['WAITING', 'ACTIVE']).toContain((await status(s, tokens[0]!)).status);
+    let active = 0;
+    for (let i = 0; i < 50 && active < 3; i++) {
+      await ticks();
+      active = (await Promise.all(tokens.map((t) => status(s, t)))).filter(
+        (r) => r.status === 'ACTIVE',
+      ).length;
+    }
+    expect(active).toBe(3);
+  });
+});
+
 describe.each(backends)('sale settings source on $name', (backend) => {
   test('when settings were saved, then the source the admission ticker restores a line from returns them, defaults filling the rest', async () => {
     const database = await backend.openDatabase();
