@@ -220,11 +220,16 @@ export class ScheduledQueueStore implements QueueStore {
   /** The admission step; the first one after a scheduled opening draws the pre-queue. */
   async advance(concertId: string, now: number): Promise<AdvanceResult> {
     const sale = this.drawn.has(concertId) ? null : await this.sale(concertId, now);
-    if (sale?.saleOpensAt && !sale.drawnAt && now >= sale.saleOpensAt.getTime()) {
-      await this.opened(concertId, now);
-    }
+    const opensAt = sale?.drawnAt ? undefined : sale?.saleOpensAt?.getTime();
+    if (opensAt !== undefined && now >= opensAt) await this.opened(concertId, now);
     const result = await this.inner.advance(concertId, now);
     if (result.admitted > 0) this.onAdmitted(concertId, result.admitted);
+    // Before the opening the pre-queue is not in the line, yet the line is live while anyone is
+    // pre-queued: read as empty, the ticker would take it off the registry of live lines after a
+    // minute, and the gauges and the operator's charts with it, until the draw.
+    if (opensAt !== undefined && now < opensAt && !result.live) {
+      return { ...result, live: (await this.inner.prequeue.prequeueCount(concertId)) > 0 };
+    }
     return result;
   }
 

@@ -162,6 +162,9 @@ export class MemoryQueueStore implements QueueStore {
   readonly prequeue = new MemoryPrequeue({
     nextTicket: (concertId, now) => {
       const line = this.lineFor(concertId, now).line;
+      // A pre-queue join registers the line as a line join does (the Redis store too).
+      line.lastJoin = Math.max(line.lastJoin, now);
+      line.registered = true;
       return line.ticketOf(++line.lastSlot);
     },
     reserveTickets: (concertId, n, now) => {

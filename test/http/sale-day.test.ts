@@ -222,8 +222,16 @@ describe.each(backends)('sale day with the admission ticker running on $name', (
     s.clock.set(opensAt - 5 * MINUTE);
     const tokens: string[] = [];
     for (let i = 0; i < 5; i++) tokens.push((await s.join(await s.newUser(`pre${i}`), concertId)).body.token);
-    // Several ticks see the line with nobody in it yet (the pre-queue is not the line).
-    await ticks();
+    // Ticks see the line with nobody in it (the pre-queue is not the line), for longer than the
+    // ticker keeps an empty line registered: the pre-queue still counts in the gauges.
+    for (let i = 0; i < 4; i++) {
+      await ticks();
+      s.clock.advance(MINUTE);
+    }
+    const metrics = (await s.call('GET', '/metrics')).body as string;
+    expect(metrics.split('\n').filter((l) => l.startsWith('boxoffice_queue'))).toContain(
+      `boxoffice_queue_waiting{concert_id="${concertId}"} 5`,
+    );
 
     s.clock.set(opensAt + 1000);
     // The first read (or tick) after the opening draws; the ticker may admit from then on.
