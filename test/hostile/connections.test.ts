@@ -125,6 +125,17 @@ describe('security headers', () => {
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['referrer-policy']).toBe('no-referrer');
     }
+    // Problems and unknown paths carry them too.
+    for (const [method, url] of [
+      ['GET', '/api/v1/no-such-thing'],
+      ['POST', '/api/v1/users'],
+    ] as const) {
+      const res = await s.app.inject({ method, url, payload: method === 'POST' ? { name: 7 } : undefined });
+      expect(res.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(res.headers['content-type'], url).toContain('application/problem+json');
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(String(res.headers['content-security-policy']), url).toContain("frame-ancestors 'none'");
+    }
     // Swagger UI's page only loads scripts from this origin, which the policy allows.
     const docs = await s.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.body).not.toMatch(/<script>(?!\s*<\/script>)/);
