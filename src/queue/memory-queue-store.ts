@@ -44,6 +44,15 @@ class Line {
   /** The idle sweep's cursor: the last slot it looked at. */
   sweptTo = -1;
   lastJoin = 0;
+
+  /**
+   * Registers the line and moves its latest join, always (as lua/register-1.lua does), so a
+   * ticker that last saw it empty notices even a join at the same clock reading.
+   */
+  markJoined(now: number): void {
+    this.lastJoin = this.lastJoin >= now ? this.lastJoin + 1 : now;
+    this.registered = true;
+  }
   /** On the registry of lines to advance: since its latest join, until found empty a while. */
   registered = false;
   /** What is stored; the line admits nobody until all three are (see QueueStore.advance). */
@@ -163,8 +172,7 @@ export class MemoryQueueStore implements QueueStore {
     nextTicket: (concertId, now) => {
       const line = this.lineFor(concertId, now).line;
       // A pre-queue join registers the line as a line join does (the Redis store too).
-      line.lastJoin = Math.max(line.lastJoin, now);
-      line.registered = true;
+      line.markJoined(now);
       return line.ticketOf(++line.lastSlot);
     },
     reserveTickets: (concertId, n, now) => {
@@ -175,8 +183,7 @@ export class MemoryQueueStore implements QueueStore {
     },
     insertWaiting: (concertId, ticket, userId, now) => {
       const line = this.lineFor(concertId, now).line;
-      line.lastJoin = Math.max(line.lastJoin, now);
-      line.registered = true;
+      line.markJoined(now);
       const kept = flat(userId);
       const slot = line.slotOf(ticket);
       line.waiting.add(slot, kept, now);
@@ -206,8 +213,7 @@ export class MemoryQueueStore implements QueueStore {
 
   async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
     const { line, started } = this.lineFor(concertId, now);
-    line.lastJoin = Math.max(line.lastJoin, now);
-    line.registered = true;
+    line.markJoined(now);
     const existing = line.byUser.get(userId);
     if (existing !== undefined) {
       const state = line.current(existing, now, this.timings);

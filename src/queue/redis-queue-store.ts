@@ -104,6 +104,7 @@ const SCRIPTS = {
   advance: 9,
   counts: 2,
   'update-settings': 1,
+  register: 1,
   unregister: 1,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
@@ -248,7 +249,7 @@ export class RedisQueueStore implements QueueStore {
       this.prefix,
       (concertId) => lineKeys(this.prefix, concertId),
       timings.idleTimeoutMs,
-      (concertId, now) => redis.zadd(registryKey(this.prefix), 'GT', String(now), concertId),
+      (concertId, now) => this.register(concertId, now),
       findScriptDir(),
     );
   }
@@ -270,17 +271,28 @@ export class RedisQueueStore implements QueueStore {
       ADMISSION_SAMPLE_WINDOW_MS,
       ...this.defaultArgs(),
     );
-    // After the ticket is taken, never before: a registered line without counters reads as
-    // lost. Outside the script because the registry is in another slot. Should it fail, the
-    // join fails after the ticket was taken; joining again returns that same ticket.
-    await this.redis.zadd(registryKey(this.prefix), 'GT', String(now), concertId);
     const reply = toArray(joined, 'join');
+    const view = decodeView(reply, 3);
+    // The admission ticker skips a line it last saw with nobody in it until the line is joined
+    // again, so a join that may have ended that state registers the line. A waiter with someone
+    // ahead need not: whoever is ahead was there at the ticker's last step (so it steps the
+    // line anyway) or joined since with nobody ahead and registered it. That spares the
+    // hottest path a Redis call per join in a rush. After the ticket is taken, never before: a
+    // registered line without counters reads as lost. Outside the script because the registry
+    // is in another slot. Should it fail, the join fails after the ticket was taken; joining
+    // again returns that same ticket and registers.
+    if (!(view.state === 'WAITING' && view.position > 1)) await this.register(concertId, now);
     return {
       ticket: toInt(reply[0], 'ticket'),
       created: toInt(reply[1], 'created') === 1,
       started: toInt(reply[2], 'started') === 1,
-      view: decodeView(reply, 3),
+      view,
     };
+  }
+
+  /** Marks the line joined on the registry of live lines (lua/register-1.lua). */
+  private async register(concertId: string, now: number): Promise<void> {
+    await this.scripts.register(registryKey(this.prefix), concertId, now);
   }
 
   async view(

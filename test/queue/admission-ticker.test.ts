@@ -93,6 +93,28 @@ describe.each(harnesses.map((h) => [h.name, h] as const))(
         expect((await real.concertIds()).sort()).toEqual([concert(7), live].sort());
       });
 
+      it('when a line the ticker saw empty is joined again by a clock a little behind, with more behind that join, then the ticker steps it and lets them in', async () => {
+        const { store: real } = harness.create(TIMINGS, DEFAULTS);
+        const { store, advanced } = counting(real);
+        const clock = new TestClock(T0);
+        const ticker = new AdmissionTicker(store, clock, quiet, async () => DEFAULTS, {}, PRUNE_AFTER_MS);
+        const line = concert(3);
+        const { ticket } = await real.join(line, 'alice', T0);
+        await real.leave(line, ticket, T0);
+        await ticker.tick();
+        await ticker.tick(); // seen empty: not stepped until joined again
+        advanced.length = 0;
+        await ticker.tick();
+        expect(advanced).toEqual([]);
+
+        // Another instance's clock is 5 ms behind; only the first of these joins finds nobody
+        // ahead, so only it marks the line joined.
+        for (const user of ['bob', 'carol', 'dave']) await real.join(line, user, T0 - 5);
+        await ticker.tick();
+        expect(advanced).toEqual([line]);
+        expect(await real.counts(line, clock.now())).toEqual({ waiting: 0, active: 3 });
+      });
+
       it('when a line has no stored settings, then the ticker restores them from the source, so a paused sale stays paused', async () => {
         const { store } = harness.create(TIMINGS, DEFAULTS);
         const clock = new TestClock(T0);
