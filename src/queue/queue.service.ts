@@ -4,6 +4,7 @@ import { AppError } from '../shared/errors.js';
 import { estimateWaitSeconds } from './queue-rules.js';
 import type { QueueStore, QueueTimings, SettingsSource, TicketView } from './queue-store.js';
 import type { QueueTokenClaims, QueueTokens } from './queue-token.js';
+import { ViewBatcher } from './view-batcher.js';
 
 export interface QueueStatus {
   token: string;
@@ -23,6 +24,8 @@ export interface QueueStatus {
  * expiry are decided atomically by the store; this class signs, checks and presents.
  */
 export class QueueService {
+  private readonly views: ViewBatcher;
+
   constructor(
     private readonly store: QueueStore,
     private readonly tokens: QueueTokens,
@@ -30,7 +33,9 @@ export class QueueService {
     private readonly clock: Clock,
     private readonly timings: QueueTimings,
     private readonly settingsSource: SettingsSource,
-  ) {}
+  ) {
+    this.views = new ViewBatcher(store, clock);
+  }
 
   async join(userId: string, concertId: string): Promise<{ created: boolean; status: QueueStatus }> {
     await this.concerts.assertExists(concertId);
@@ -107,9 +112,12 @@ export class QueueService {
     return claims;
   }
 
-  /** The ticket's state now, as its own user sees it; reading it is a sign of life. */
+  /**
+   * The ticket's state now, as its own user sees it; reading it is a sign of life. Batched with
+   * the other reads of the same turn of the event loop (see ViewBatcher).
+   */
   private read(claims: QueueTokenClaims): Promise<TicketView> {
-    return this.store.view(claims.concertId, claims.ticket, this.clock.now(), true, claims.userId);
+    return this.views.read(claims.concertId, claims.ticket, claims.userId);
   }
 
   private estimate(view: Extract<TicketView, { state: 'WAITING' }>): number {

@@ -1,4 +1,5 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
+import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 import { useService } from '../helpers/context.js';
 
@@ -284,5 +285,41 @@ describe.each(backends)('waiting queue on $name', (backend) => {
     await s.app.close();
     expect(Date.now() - started).toBeLessThan(2000);
     for (;;) if ((await reader.read()).done) break;
+  });
+});
+
+describe.each(backends)('status reads under load on $name', (backend) => {
+  const service = useService(backend, { env: { QUEUE_MAX_ACTIVE: '2', QUEUE_ADMIT_PER_SECOND: '1000' } });
+
+  test('when 300 status reads and gated reads arrive at once, then they reach the store in a few batched calls and each gets its own ticket', async () => {
+    const s = service();
+    const { concertId, dates } = await s.newConcert();
+    const active = [await s.activeBuyer(concertId), await s.activeBuyer(concertId)];
+    const waiting: string[] = [];
+    for (let i = 0; i < 300; i++)
+      waiting.push((await s.join(await s.newUser(`w${i}`), concertId)).body.token);
+    const batches = vi.spyOn(s.store, 'viewMany');
+    const views = vi.spyOn(s.store, 'view');
+
+    const [statuses, gated] = await Promise.all([
+      Promise.all(waiting.map((queueToken) => s.call('GET', '/api/v1/queue/status', { queueToken }))),
+      Promise.all(
+        active.map((buyer) => s.call('GET', `/api/v1/concerts/${concertId}/dates/${dates[0]}/seats`, buyer)),
+      ),
+    ]);
+    expect(statuses.map((r) => r.body.position)).toEqual(waiting.map((_, i) => i + 1));
+    expect(gated.map((r) => r.status)).toEqual([200, 200]);
+    // Far fewer store calls than reads: one per turn of the event loop (≤ 500 tickets each).
+    expect(batches.mock.calls.reduce((n, call) => n + call[1].length, 0)).toBe(302);
+    expect(batches.mock.calls.length).toBeLessThan(30);
+    if (!(s.store instanceof MemoryQueueStore)) expect(views).not.toHaveBeenCalled();
+
+    // A batch that fails fails each of its reads as a 503, and the next reads work again.
+    batches.mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const failed = await Promise.all(
+      waiting.slice(0, 3).map((queueToken) => s.call('GET', '/api/v1/queue/status', { queueToken })),
+    );
+    expect(failed.map((r) => r.status)).toEqual([503, 503, 503]);
+    expect((await s.call('GET', '/api/v1/queue/status', { queueToken: waiting[0]! })).body.position).toBe(1);
   });
 });
