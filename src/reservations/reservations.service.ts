@@ -7,6 +7,10 @@ import { rowsOf } from '../db/client.js';
 import { reservations, seats } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import { effectiveStatus, holdExpiry, type StoredStatus } from './reservation-rules.js';
+import { SeatTurns } from './seat-turns.js';
+
+const seatUnavailable = (seatNumber: number) =>
+  new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold; pick another`);
 
 export interface HoldRequest {
   concertId: string;
@@ -56,10 +60,14 @@ export class ReservationsService {
   }
 
   private readonly holdSeat;
+  /** Holds of one seat in flight here, one attempt at a time (see SeatTurns). */
+  private readonly turns = new SeatTurns();
 
   /**
    * Holds a seat: one call of hold_seat (hold-seat.sql), one round trip. The database decides
-   * every race there (one winner per seat, the per-buyer limit exact) and answers losers at once.
+   * every race there (one winner per seat, the per-buyer limit exact) and answers losers at once;
+   * holds of one seat on this instance take turns (SeatTurns), so once one has won, the others
+   * waiting here are answered without a call of their own.
    */
   async hold(userId: string, request: HoldRequest, now: number): Promise<ReservationView> {
     const show = await this.concerts.findShow(request.concertId, request.date, now);
@@ -69,32 +77,40 @@ export class ReservationsService {
     const at = new Date(now);
     const expiresAt = holdExpiry(now, this.settings.holdTtlMs);
     const id = randomUUID();
-    const [row] = await this.holdSeat.execute({
-      user: userId,
-      concert: request.concertId,
-      show: show.id,
-      date: show.date,
-      seat: request.seatNumber,
-      reservation: id,
-      at,
-      expires: expiresAt,
-      max: this.settings.maxHoldsPerUser,
-    });
-    if (row!.refusal === 'HOLD_LIMIT_REACHED') {
+    const row = await this.turns.take(
+      `${show.id}:${request.seatNumber}`,
+      async () => {
+        const [row] = await this.holdSeat.execute({
+          user: userId,
+          concert: request.concertId,
+          show: show.id,
+          date: show.date,
+          seat: request.seatNumber,
+          reservation: id,
+          at,
+          expires: expiresAt,
+          max: this.settings.maxHoldsPerUser,
+        });
+        return row!;
+      },
+      (row) =>
+        row.refusal === null ? 'HELD' : row.refusal === 'SEAT_UNAVAILABLE' ? 'UNAVAILABLE' : 'UNKNOWN',
+    );
+    if (row === 'TAKEN') throw seatUnavailable(request.seatNumber);
+    if (row.refusal === 'HOLD_LIMIT_REACHED') {
       throw new AppError(
         'HOLD_LIMIT_REACHED',
-        `You already hold ${row!.held} unpaid seats for this concert; pay or cancel one first`,
+        `You already hold ${row.held} unpaid seats for this concert; pay or cancel one first`,
       );
     }
-    if (row!.refusal === 'SEAT_UNAVAILABLE')
-      throw new AppError('SEAT_UNAVAILABLE', `Seat ${request.seatNumber} is held or sold; pick another`);
+    if (row.refusal === 'SEAT_UNAVAILABLE') throw seatUnavailable(request.seatNumber);
     await this.seatChanges.changed(request.concertId);
     return {
       reservationId: id,
       concertId: request.concertId,
       date: show.date,
       seatNumber: request.seatNumber,
-      price: row!.price,
+      price: row.price,
       status: 'HELD',
       holdExpiresAt: expiresAt.toISOString(),
       createdAt: at.toISOString(),

@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
 import { describe, expect, test } from 'vitest';
+import { reservations } from '../../src/db/schema.js';
 import { backends } from '../helpers/backends.js';
 import { useService } from '../helpers/context.js';
 
@@ -32,5 +33,33 @@ describe.skipIf(!server)('a seat being taken on the PostgreSQL server', () => {
 
     // The other transaction wrote nothing: the seat is free again and the next hold wins it.
     expect((await s.hold(buyer, concertId, dates[0]!, 9)).status).toBe(201);
+  });
+
+  test('when 200 buyers press one seat at once, then one holds it and 199 are told it is taken; a buyer at their limit does not keep the seat from the others', async () => {
+    const s = service();
+    const { concertId, dates } = await s.newConcert();
+    const buyers = [];
+    for (let i = 0; i < 200; i++) buyers.push(await s.activeBuyer(concertId));
+    const answers = await Promise.all(buyers.map((b) => s.hold(b, concertId, dates[0]!, 7)));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    const refused = answers.filter((a) => a.status === 409);
+    expect(refused).toHaveLength(199);
+    expect(new Set(refused.map((a) => a.body.code))).toEqual(new Set(['SEAT_UNAVAILABLE']));
+    const held = await s.database.db
+      .select({ n: count() })
+      .from(reservations)
+      .where(and(eq(reservations.concertId, concertId), eq(reservations.seatNumber, 7)));
+    expect(held).toEqual([{ n: 1 }]);
+
+    // A buyer at the hold limit tries first; the seat still goes to the next buyer.
+    const full = buyers[1]!;
+    for (let seat = 20; seat < 20 + s.config.maxHoldsPerUser; seat++)
+      expect((await s.hold(full, concertId, dates[0]!, seat)).status).toBe(201);
+    const [limited, next] = await Promise.all([
+      s.hold(full, concertId, dates[0]!, 8),
+      s.hold(buyers[2]!, concertId, dates[0]!, 8),
+    ]);
+    expect(limited.body.code).toBe('HOLD_LIMIT_REACHED');
+    expect(next.status).toBe(201);
   });
 });
