@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Cluster, createScratchDatabase, forgetConcerts } from '../../harness/cluster.js';
-import { ClusterClient } from '../../harness/http.js';
 import { checkSale } from '../../harness/invariants.js';
 import { runSale } from '../../harness/sale.js';
 import { cpuSeconds } from '../lib/machine.js';
-import { PG_ADMIN_URL, REDIS_URL } from '../lib/servers.js';
+import { startOwnCluster } from '../lib/own-cluster.js';
 import type { Check, Scenario, ScenarioResult } from './scenario.js';
 
 /**
@@ -52,33 +46,12 @@ export const rush: Scenario = async (ctx) => {
     ceiling: null,
     checks: [],
   };
-  // Cluster mode: as many instances as the run, on a scratch PostgreSQL database and Redis.
-  // Embedded mode: one instance on an embedded database of its own, with its in-process queue.
-  const embedded = !ctx.cluster.databaseUrl;
-  const instances = embedded ? 1 : ctx.api.urls.length;
-  const database = embedded ? undefined : await createScratchDatabase(PG_ADMIN_URL, 'boxoffice_bench_rush_');
-  const dataDir = embedded ? mkdtempSync(join(tmpdir(), 'boxoffice-rush-')) : undefined;
-  let cluster: Cluster | undefined;
+  const instances = ctx.cluster.databaseUrl ? ctx.api.urls.length : 1;
+  ctx.progress(`rush: starting ${instances} instance(s) with the rush's queue settings`);
+  const own = await startOwnCluster(ctx, 'rush', RUSH_SETTINGS, IN_FLIGHT);
+  const { client, pids: serverPids, databaseUrl } = own;
   let concertId: string | undefined;
   try {
-    ctx.progress(`rush: starting ${instances} instance(s) with the rush's queue settings`);
-    cluster = await Cluster.start({
-      size: instances,
-      // run.ts built it already
-      serverPath: join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'server.js'),
-      env: {
-        HOST: '127.0.0.1',
-        ...(database ? { DATABASE_URL: database.url, REDIS_URL } : { DATA_DIR: dataDir! }),
-        AUTH_SECRET: ctx.authSecret,
-        ADMIN_KEY: ctx.api.adminKey,
-        RATE_LIMIT_PER_MINUTE: '0',
-        LOG_LEVEL: 'warn',
-        SEED_DEMO: 'false',
-        ...Object.fromEntries(Object.entries(RUSH_SETTINGS).map(([k, v]) => [k, String(v)])),
-      },
-    });
-    const client = new ClusterClient({ targets: cluster.urls, maxInFlight: IN_FLIGHT });
-    const serverPids = cluster.instances.map((i) => i.pid).filter((p): p is number => p !== undefined);
     const cpuBefore = cpuSeconds(serverPids);
     const wallStart = Date.now();
     ctx.progress(`rush: ${shape.users} buyers, ${shape.dates} dates × ${shape.seatsPerDate} seats`);
@@ -112,7 +85,7 @@ export const rush: Scenario = async (ctx) => {
       sale,
       client,
       adminKey: ctx.api.adminKey,
-      ...(database ? { databaseUrl: database.url } : {}),
+      ...(databaseUrl ? { databaseUrl } : {}),
       maxActive: RUSH_SETTINGS.QUEUE_MAX_ACTIVE,
       activeTtlMs: RUSH_SETTINGS.QUEUE_ACTIVE_TTL_SECONDS * 1000,
       apiUsers: 500,
@@ -148,17 +121,12 @@ export const rush: Scenario = async (ctx) => {
         outcomes: sale.outcomes,
         violations: report.violations,
         settings: RUSH_SETTINGS,
-        ...(embedded
+        ...(!databaseUrl
           ? { sqlChecks: 'not run: the embedded database is not reachable from outside its process' }
           : {}),
       },
     };
   } finally {
-    await cluster?.stop();
-    if (database) {
-      if (concertId) await forgetConcerts(REDIS_URL, [concertId]).catch(() => {});
-      await database.drop();
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await own.stop(concertId ? [concertId] : []);
   }
 };

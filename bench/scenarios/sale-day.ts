@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Cluster, createScratchDatabase, forgetConcerts } from '../../harness/cluster.js';
-import { ClusterClient } from '../../harness/http.js';
 import { drawOrder } from '../../scripts/verify-draw.mjs';
 import { cpuSeconds } from '../lib/machine.js';
-import { PG_ADMIN_URL, REDIS_URL } from '../lib/servers.js';
+import { startOwnCluster } from '../lib/own-cluster.js';
 import { summarize } from '../lib/stats.js';
 import type { Check, Scenario } from './scenario.js';
 
@@ -36,30 +30,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export const saleDay: Scenario = async (ctx) => {
   const shape = ctx.smoke ? SMOKE : FULL;
-  const embedded = !ctx.cluster.databaseUrl;
-  const instances = embedded ? 1 : ctx.api.urls.length;
-  const database = embedded ? undefined : await createScratchDatabase(PG_ADMIN_URL, 'boxoffice_bench_sale_');
-  const dataDir = embedded ? mkdtempSync(join(tmpdir(), 'boxoffice-sale-')) : undefined;
+  const instances = ctx.cluster.databaseUrl ? ctx.api.urls.length : 1;
   const admin = { 'admin-key': ctx.api.adminKey };
-  let cluster: Cluster | undefined;
+  const own = await startOwnCluster(ctx, 'sale', SETTINGS, IN_FLIGHT);
+  const { client, pids } = own;
   let concertId: string | undefined;
   try {
-    cluster = await Cluster.start({
-      size: instances,
-      serverPath: join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'server.js'),
-      env: {
-        HOST: '127.0.0.1',
-        ...(database ? { DATABASE_URL: database.url, REDIS_URL } : { DATA_DIR: dataDir! }),
-        AUTH_SECRET: ctx.authSecret,
-        ADMIN_KEY: ctx.api.adminKey,
-        RATE_LIMIT_PER_MINUTE: '0',
-        LOG_LEVEL: 'warn',
-        SEED_DEMO: 'false',
-        ...Object.fromEntries(Object.entries(SETTINGS).map(([k, v]) => [k, String(v)])),
-      },
-    });
-    const client = new ClusterClient({ targets: cluster.urls, maxInFlight: IN_FLIGHT });
-    const pids = cluster.instances.map((i) => i.pid).filter((p): p is number => p !== undefined);
     const opensAt = Date.now() + shape.opensInMs;
     const created = await client.call('POST', '/api/v1/admin/concerts', {
       headers: admin,
@@ -225,11 +201,6 @@ export const saleDay: Scenario = async (ctx) => {
       },
     };
   } finally {
-    await cluster?.stop();
-    if (database) {
-      if (concertId) await forgetConcerts(REDIS_URL, [concertId]).catch(() => {});
-      await database.drop();
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await own.stop(concertId ? [concertId] : []);
   }
 };

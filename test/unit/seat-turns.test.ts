@@ -12,6 +12,17 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
+/** Attempts that each wait for the test to settle them, in the order they were made. */
+function recordedAttempts() {
+  const calls: ReturnType<typeof deferred<TurnVerdict>>[] = [];
+  const attempt = () => {
+    const call = deferred<TurnVerdict>();
+    calls.push(call);
+    return call.promise;
+  };
+  return { calls, attempt };
+}
+
 const asVerdict = (v: TurnVerdict) => v;
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -41,12 +52,7 @@ describe('holds of one seat taking turns', () => {
 
   test('when the first attempt finds the seat taken before the others arrived, then one more attempt answers everyone who came later', async () => {
     const turns = new SeatTurns();
-    const calls: ReturnType<typeof deferred<TurnVerdict>>[] = [];
-    const attempt = () => {
-      const call = deferred<TurnVerdict>();
-      calls.push(call);
-      return call.promise;
-    };
+    const { calls, attempt } = recordedAttempts();
     const early = turns.take('show:1', attempt, asVerdict);
     const later = Array.from({ length: 50 }, () => turns.take('show:1', attempt, asVerdict));
     await flush();
@@ -64,12 +70,7 @@ describe('holds of one seat taking turns', () => {
 
   test('when an attempt says nothing about the seat (its buyer is at their limit) or fails, then the next buyer tries for themselves', async () => {
     const turns = new SeatTurns();
-    const calls: ReturnType<typeof deferred<TurnVerdict>>[] = [];
-    const attempt = () => {
-      const call = deferred<TurnVerdict>();
-      calls.push(call);
-      return call.promise;
-    };
+    const { calls, attempt } = recordedAttempts();
     const answers = Promise.allSettled(
       Array.from({ length: 3 }, () => turns.take('show:1', attempt, asVerdict)),
     );
