@@ -175,6 +175,19 @@ export class ScheduledQueueStore implements QueueStore {
     return line ? { ...joined, ticket: line.tokenTicket(joined.ticket) } : joined;
   }
 
+  /** The batched join: one store call once the sale is open, one join at a time before. */
+  async joinMany(concertId: string, userIds: readonly string[], now: number): Promise<JoinResult[]> {
+    const phase = await this.phase(concertId, now);
+    if (phase.kind !== 'OPEN') {
+      const joined: JoinResult[] = [];
+      for (const userId of userIds) joined.push(await this.join(concertId, userId, now));
+      return joined;
+    }
+    const line = await this.opened(concertId, now);
+    const joined = await this.inner.joinMany(concertId, userIds, now);
+    return line ? joined.map((j) => ({ ...j, ticket: line.tokenTicket(j.ticket) })) : joined;
+  }
+
   async view(
     concertId: string,
     ticket: number,

@@ -211,6 +211,12 @@ export class MemoryQueueStore implements QueueStore {
     return { line, started: true };
   }
 
+  async joinMany(concertId: string, userIds: readonly string[], now: number): Promise<JoinResult[]> {
+    const joined: JoinResult[] = [];
+    for (const userId of userIds) joined.push(await this.join(concertId, userId, now));
+    return joined;
+  }
+
   async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
     const { line, started } = this.lineFor(concertId, now);
     line.markJoined(now);

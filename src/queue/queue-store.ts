@@ -110,6 +110,12 @@ export interface QueueStore {
   join(concertId: string, userId: string, now: number): Promise<JoinResult>;
 
   /**
+   * `join` for many users of one line at once, atomically and in the order given (the joins of
+   * one turn of the event loop); the results come back in that order.
+   */
+  joinMany(concertId: string, userIds: readonly string[], now: number): Promise<JoinResult[]>;
+
+  /**
    * The state of a ticket. `touch` records a sign of life for a WAITING ticket, which keeps it
    * from being dropped as idle. Unknown tickets are EXPIRED. A lapsed ACTIVE ticket is
    * EXPIRED at once, whether or not `advance` has run.

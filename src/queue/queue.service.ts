@@ -1,10 +1,17 @@
 import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
+import { TurnBatcher } from '../shared/turn-batcher.js';
 import { estimateWaitSeconds } from './queue-rules.js';
-import type { QueueStore, QueueTimings, SettingsSource, TicketView } from './queue-store.js';
+import type {
+  JoinResult,
+  QueueStore,
+  QueueTimings,
+  SettingsSource,
+  TicketRef,
+  TicketView,
+} from './queue-store.js';
 import type { QueueTokenClaims, QueueTokens } from './queue-token.js';
-import { ViewBatcher } from './view-batcher.js';
 
 export interface QueueStatus {
   token: string;
@@ -19,12 +26,18 @@ export interface QueueStatus {
   saleOpensAt?: string;
 }
 
+/** Most tickets or users in one batched store call, so that no single call holds Redis for long. */
+const STORE_BATCH = 500;
+
 /**
  * The waiting room as buyers and the gate see it: tokens in, statuses out. Order, limits and
  * expiry are decided atomically by the store; this class signs, checks and presents.
  */
 export class QueueService {
-  private readonly views: ViewBatcher;
+  /** Status reads and gate checks, one store call per concert per turn (see TurnBatcher). */
+  private readonly views: TurnBatcher<TicketRef, TicketView>;
+  /** Joins, likewise. */
+  private readonly joins: TurnBatcher<string, JoinResult>;
 
   constructor(
     private readonly store: QueueStore,
@@ -34,12 +47,19 @@ export class QueueService {
     private readonly timings: QueueTimings,
     private readonly settingsSource: SettingsSource,
   ) {
-    this.views = new ViewBatcher(store, clock);
+    this.views = new TurnBatcher(
+      (concertId, tickets) => store.viewMany(concertId, tickets, clock.now(), true),
+      STORE_BATCH,
+    );
+    this.joins = new TurnBatcher(
+      (concertId, userIds) => store.joinMany(concertId, userIds, clock.now()),
+      STORE_BATCH,
+    );
   }
 
   async join(userId: string, concertId: string): Promise<{ created: boolean; status: QueueStatus }> {
     await this.concerts.assertExists(concertId);
-    const { ticket, created, started, view } = await this.store.join(concertId, userId, this.clock.now());
+    const { ticket, created, started, view } = await this.joins.add(concertId, userId);
     // A line that starts (new, or after its store lost its data) admits nobody until its
     // settings are back from their source; the admission ticker would restore them too.
     if (started) await this.store.restoreSettings(concertId, await this.settingsSource(concertId));
@@ -114,10 +134,10 @@ export class QueueService {
 
   /**
    * The ticket's state now, as its own user sees it; reading it is a sign of life. Batched with
-   * the other reads of the same turn of the event loop (see ViewBatcher).
+   * the other reads of the same turn of the event loop.
    */
   private read(claims: QueueTokenClaims): Promise<TicketView> {
-    return this.views.read(claims.concertId, claims.ticket, claims.userId);
+    return this.views.add(claims.concertId, { ticket: claims.ticket, owner: claims.userId });
   }
 
   private estimate(view: Extract<TicketView, { state: 'WAITING' }>): number {

@@ -263,31 +263,41 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async join(concertId: string, userId: string, now: number): Promise<JoinResult> {
-    const joined = await this.scripts.join(
+    const [joined] = await this.joinMany(concertId, [userId], now);
+    return joined!;
+  }
+
+  async joinMany(concertId: string, userIds: readonly string[], now: number): Promise<JoinResult[]> {
+    if (userIds.length === 0) return [];
+    const reply = await this.scripts.join(
       ...this.lineKeyList(concertId),
-      userMember(userId),
       now,
       this.timings.idleTimeoutMs,
       ADMISSION_SAMPLE_WINDOW_MS,
       ...this.defaultArgs(),
+      ...userIds.map(userMember),
     );
-    const reply = toArray(joined, 'join');
-    const view = decodeView(reply, 3);
+    const joined = toArray(reply, 'joinMany').map((item) => {
+      const values = toArray(item, 'joinMany item');
+      return {
+        ticket: toInt(values[0], 'ticket'),
+        created: toInt(values[1], 'created') === 1,
+        started: toInt(values[2], 'started') === 1,
+        view: decodeView(values, 3),
+      };
+    });
     // The admission ticker skips a line it last saw with nobody in it until the line is joined
-    // again, so a join that may have ended that state registers the line. A waiter with someone
+    // again, so joins that may have ended that state register the line. A waiter with someone
     // ahead need not: whoever is ahead was there at the ticker's last step (so it steps the
     // line anyway) or joined since with nobody ahead and registered it. That spares the
-    // hottest path a Redis call per join in a rush. After the ticket is taken, never before: a
-    // registered line without counters reads as lost. Outside the script because the registry
-    // is in another slot. Should it fail, the join fails after the ticket was taken; joining
-    // again returns that same ticket and registers.
-    if (!(view.state === 'WAITING' && view.position > 1)) await this.register(concertId, now);
-    return {
-      ticket: toInt(reply[0], 'ticket'),
-      created: toInt(reply[1], 'created') === 1,
-      started: toInt(reply[2], 'started') === 1,
-      view,
-    };
+    // hottest path a Redis call per join in a rush. After the tickets are taken, never before:
+    // a registered line without counters reads as lost. Outside the script because the
+    // registry is in another slot. Should it fail, the joins fail after their tickets were
+    // taken; joining again returns the same tickets and registers.
+    if (joined.some(({ view }) => !(view.state === 'WAITING' && view.position > 1))) {
+      await this.register(concertId, now);
+    }
+    return joined;
   }
 
   /** Marks the line joined on the registry of live lines (lua/register-1.lua). */

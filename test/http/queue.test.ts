@@ -323,3 +323,29 @@ describe.each(backends)('status reads under load on $name', (backend) => {
     expect((await s.call('GET', '/api/v1/queue/status', { queueToken: waiting[0]! })).body.position).toBe(1);
   });
 });
+
+describe.each(backends)('joins under load on $name', (backend) => {
+  const service = useService(backend, { env: { QUEUE_MAX_ACTIVE: '1', QUEUE_ADMIT_PER_SECOND: '1' } });
+
+  test('when 300 users join at once, then they reach the store in a few batched calls, each gets a place of their own, and a second press returns the same token', async () => {
+    const s = service();
+    const { concertId } = await s.newConcert();
+    const users = [];
+    for (let i = 0; i < 300; i++) users.push(await s.newUser(`j${i}`));
+    const batches = vi.spyOn(s.store, 'joinMany');
+
+    const joined = await Promise.all(users.map((user) => s.join(user, concertId)));
+    expect(joined.map((r) => r.status)).toEqual(users.map(() => 201));
+    expect(joined.map((r) => r.body.position).sort((a, b) => a - b)).toEqual(users.map((_, i) => i + 1));
+    expect(new Set(joined.map((r) => r.body.ticket)).size).toBe(300);
+    expect(batches.mock.calls.reduce((n, call) => n + call[1].length, 0)).toBe(300);
+    expect(batches.mock.calls.length).toBeLessThan(30);
+
+    // The same user twice in one turn: one ticket, one token, 201 then 200.
+    const late = await s.newUser('twice');
+    const [a, b] = await Promise.all([s.join(late, concertId), s.join(late, concertId)]);
+    expect([a.status, b.status].sort()).toEqual([200, 201]);
+    expect(a.body.token).toBe(b.body.token);
+    expect(a.body.position).toBe(301);
+  });
+});

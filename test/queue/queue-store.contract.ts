@@ -111,6 +111,29 @@ export function queueStoreContract(harness: StoreHarness): void {
         });
       });
 
+      it('when many users join in one batch, then each gets what joining alone in that order gives, the same user twice the same ticket', async () => {
+        const { store } = await setup();
+        await store.join(CONCERT, 'zoe', T0);
+        const batch = await store.joinMany(CONCERT, ['alice', 'bob', 'alice', 'zoe', 'carol'], T0 + 1);
+        expect(batch.map((j) => [j.ticket, j.created, j.started])).toEqual([
+          [t(2), true, false],
+          [t(3), true, false],
+          [t(2), false, false],
+          [t(1), false, false],
+          [t(4), true, false],
+        ]);
+        expect(batch.map((j) => (j.view.state === 'WAITING' ? j.view.position : null))).toEqual([
+          2, 3, 2, 1, 4,
+        ]);
+        expect(await store.joinMany(CONCERT, [], T0 + 2)).toEqual([]);
+        // A batch that starts a line reports it once, on its first join.
+        const other = await store.joinMany(OTHER_CONCERT, ['alice', 'bob'], T0 + 3);
+        expect(other.map((j) => j.started)).toEqual([true, false]);
+        expect(await store.registeredLines()).toEqual(
+          expect.arrayContaining([expect.objectContaining({ concertId: OTHER_CONCERT })]),
+        );
+      });
+
       it('when a waiting user joins again, then the same ticket comes back (created false) and counts as seen', async () => {
         const { store } = await setup();
         await joinInOrder(store, ['alice', 'bob'], T0);
