@@ -58,6 +58,11 @@ export interface RedisQueueStoreOptions {
 
 export const DEFAULT_PREFIX = 'bo:';
 export const DEFAULT_MAX_BATCH = 1_000;
+/**
+ * A join registers its line at least this often per instance, even behind other waiters (see
+ * joinMany): the bound on how long a failed registration can leave a line unstepped.
+ */
+export const REREGISTER_MS = 1_000;
 
 /** The keys of one concert's line, in the order the scripts take them (see lua/includes/keys.lua). */
 export function lineKeys(prefix: string, concertId: string) {
@@ -220,6 +225,8 @@ export class RedisQueueStore implements QueueStore {
   private readonly scripts: Record<ScriptName, ScriptFn>;
   private marker: string | undefined;
   private readonly lossLog: DataLosses = { count: 0, lastAt: null };
+  /** When this instance last registered each line (performance.now()), for REREGISTER_MS. */
+  private readonly registeredAt = new Map<string, number>();
   readonly prequeue: RedisPrequeue;
 
   constructor(
@@ -292,9 +299,13 @@ export class RedisQueueStore implements QueueStore {
     // line anyway) or joined since with nobody ahead and registered it. That spares the
     // hottest path a Redis call per join in a rush. After the tickets are taken, never before:
     // a registered line without counters reads as lost. Outside the script because the
-    // registry is in another slot. Should it fail, the joins fail after their tickets were
-    // taken; joining again returns the same tickets and registers.
-    if (joined.some(({ view }) => !(view.state === 'WAITING' && view.position > 1))) {
+    // registry is in another slot; should that call fail after the tickets were taken (the
+    // registry's shard down), the joins fail, and the next join through this instance at
+    // least REREGISTER_MS later registers the line whoever it finds ahead, so a line with
+    // people in it is never left unstepped for long.
+    const firstInLine = joined.some(({ view }) => !(view.state === 'WAITING' && view.position > 1));
+    const last = this.registeredAt.get(concertId);
+    if (firstInLine || last === undefined || performance.now() - last >= REREGISTER_MS) {
       await this.register(concertId, now);
     }
     return joined;
@@ -303,6 +314,10 @@ export class RedisQueueStore implements QueueStore {
   /** Marks the line joined on the registry of live lines (lua/register-1.lua). */
   private async register(concertId: string, now: number): Promise<void> {
     await this.scripts.register(registryKey(this.prefix), concertId, now);
+    // Lines this instance registered lately; the older ones are forgotten (a join then simply
+    // registers again), so the map stays as small as the set of lines being joined.
+    if (this.registeredAt.size >= 1_000) this.registeredAt.clear();
+    this.registeredAt.set(concertId, performance.now());
   }
 
   async view(

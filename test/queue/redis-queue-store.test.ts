@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSettings, QueueTimings } from '../../src/queue/queue-store.js';
 import {
   lineKeys,
+  REREGISTER_MS,
   RedisQueueStore,
   type RedisQueueStoreOptions,
   registryKey,
@@ -63,6 +64,22 @@ describe.skipIf(skip)('redis queue store', () => {
     } while (cursor !== '0');
     return found;
   };
+
+  it('when the registry cannot be written after a ticket was taken, then that join fails, and a later join behind it registers the line anyway', async () => {
+    const { store, prefix, restore } = setup();
+    await restore();
+    // The registry's shard refuses writes: a key of the wrong type is a real Redis error.
+    await redis.set(registryKey(prefix), 'not a sorted set');
+    await expect(store.join(CONCERT, 'alice', T0)).rejects.toThrow(/WRONGTYPE/);
+    await redis.del(registryKey(prefix));
+    // Alice's ticket was taken; a join behind her has somebody ahead and skips the registry...
+    const registered = async () => (await store.concertIds()).includes(CONCERT);
+    await new Promise((resolve) => setTimeout(resolve, REREGISTER_MS + 100));
+    // ...except when this instance has not registered the line for REREGISTER_MS.
+    expect((await store.join(CONCERT, 'bob', T0 + 1)).view).toMatchObject({ state: 'WAITING', position: 2 });
+    expect(await registered()).toBe(true);
+    expect(await admitted(store, T0 + 2)).toBe(2);
+  });
 
   it('when a line is used, then every key of the concert carries its hash tag, and only the registry and marker do not', async () => {
     const { store, prefix, keys, restore } = setup({}, { maxActive: 1 });
