@@ -33,8 +33,7 @@ BEGIN
     SELECT * INTO c FROM idempotency_claim(p_user, p_key, p_fingerprint, p_at);
     IF NOT c.out_claimed THEN
       RETURN QUERY SELECT c.out_refusal, c.out_status, c.out_body,
-        (SELECT count(*)::integer FROM reservations h
-          WHERE h.user_id = p_user AND h.concert_id = p_concert AND hold_is_live(h.status, h.hold_expires_at, p_at)),
+        live_holds(p_user, p_concert, p_at),
         true;
       RETURN;
     END IF;
@@ -80,8 +79,7 @@ BEGIN
     'paidAt', to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
   PERFORM idempotency_answer(p_user, p_key, 201, v_body);
   RETURN QUERY SELECT NULL::text, 201, v_body,
-    (SELECT count(*)::integer FROM reservations h
-      WHERE h.user_id = p_user AND h.concert_id = r.concert_id AND hold_is_live(h.status, h.hold_expires_at, p_at)),
+    live_holds(p_user, r.concert_id, p_at),
     false;
 END;
 $$;

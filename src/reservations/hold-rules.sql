@@ -30,3 +30,21 @@ CREATE OR REPLACE FUNCTION seat_is_free(p_sold boolean, p_hold_expires timestamp
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT NOT p_sold AND (p_hold_expires IS NULL OR p_hold_expires <= p_at)
 $$;
+--> statement-breakpoint
+-- How many live holds a buyer has on a concert: what the per-buyer hold limit counts.
+--
+-- Planned on every call (plan_cache_mode), never from a plan a connection kept since its first
+-- calls. Made while reservations was nearly empty, such a plan may walk the index of every live
+-- hold by expiry (as cheap as any on an empty table) and then read all of a sale's holds for each
+-- new one: holds got slower as the sale went on. Planned for the table as it is, the buyer's own
+-- index wins by its estimate, statistics or not (test/db/plans.test.ts).
+CREATE OR REPLACE FUNCTION live_holds(p_user uuid, p_concert uuid, p_at timestamptz)
+RETURNS integer LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+  v_held integer;
+BEGIN
+  SELECT count(*)::integer INTO v_held FROM reservations r
+    WHERE r.user_id = p_user AND r.concert_id = p_concert AND hold_is_live(r.status, r.hold_expires_at, p_at);
+  RETURN v_held;
+END;
+$$;

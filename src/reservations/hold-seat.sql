@@ -27,8 +27,7 @@ BEGIN
     RETURN;
   END IF;
   PERFORM 1 FROM users u WHERE u.id = p_user FOR NO KEY UPDATE;
-  SELECT count(*)::integer INTO v_held FROM reservations r
-    WHERE r.user_id = p_user AND r.concert_id = p_concert AND hold_is_live(r.status, r.hold_expires_at, p_at);
+  v_held := live_holds(p_user, p_concert, p_at);
   IF v_held >= p_max_holds THEN
     RETURN QUERY SELECT 'HOLD_LIMIT_REACHED'::text, v_held, NULL::integer;
     RETURN;
