@@ -91,6 +91,38 @@ function explainingPool(url: URL, plans: string[], analyze = false): pg.Pool {
   return pool;
 }
 
+/** The services whose statements are checked, as the app builds them, on the explaining pool. */
+function services(db: Db) {
+  const concerts = new ConcertsService(db);
+  const reservations = new ReservationsService(
+    db,
+    concerts,
+    { holdTtlMs: 300_000, maxHoldsPerUser: 50 },
+    noSeatChanges,
+  );
+  return {
+    concerts,
+    reservations,
+    payments: new PaymentsService(db),
+    wallet: new WalletService(db),
+    silent: { warn: () => {} } as never,
+  };
+}
+
+async function firstBuyer(db: Db): Promise<string> {
+  return rowsOf<{ id: string }>(await db.execute(sql.raw(`SELECT ${user(1)} AS id`)))[0]!.id;
+}
+
+/** A fresh, migrated database of its own, and the address to reach it without the app's pool. */
+async function scratchDatabase(): Promise<{ database: Database; url: URL }> {
+  let url: URL | undefined;
+  const database = await openScratchDatabase(serverUrls.database!, (u) => {
+    url = u;
+    return u;
+  });
+  return { database, url: url! };
+}
+
 describe.skipIf(!serverUrls.database)('query plans on a never-analysed database', () => {
   let database: Database;
   let pool: pg.Pool;
@@ -98,14 +130,11 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
   const plans: string[] = [];
 
   beforeAll(async () => {
-    let url: URL | undefined;
-    database = await openScratchDatabase(serverUrls.database!, (u) => {
-      url = u;
-      return u;
-    });
+    let url: URL;
+    ({ database, url } = await scratchDatabase());
     // Seeded on a connection of its own: the app's pool has a statement timeout, and the seed is
     // one long statement on a machine that may be busy.
-    const seeder = new pg.Client({ connectionString: url!.toString() });
+    const seeder = new pg.Client({ connectionString: url.toString() });
     await seeder.connect();
     try {
       for (const table of TABLES) await seeder.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
@@ -113,7 +142,7 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
     } finally {
       await seeder.end();
     }
-    pool = explainingPool(url!, plans);
+    pool = explainingPool(url, plans);
     db = drizzle({ client: pool, schema }) as unknown as Db;
   }, 120_000);
 
@@ -129,18 +158,8 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
     expect(analysed).toEqual([]);
 
     const now = Date.now();
-    const [buyer] = rowsOf<{ id: string }>(await db.execute(sql.raw(`SELECT ${user(1)} AS id`)));
-    const userId = buyer!.id;
-    const concerts = new ConcertsService(db);
-    const reservations = new ReservationsService(
-      db,
-      concerts,
-      { holdTtlMs: 300_000, maxHoldsPerUser: 50 },
-      noSeatChanges,
-    );
-    const payments = new PaymentsService(db);
-    const wallet = new WalletService(db);
-    const silent = { warn: () => {} } as never;
+    const userId = await firstBuyer(db);
+    const { concerts, reservations, payments, wallet, silent } = services(db);
     const date = '2099-10-01'; // show 273: no reservation yet
 
     const paths: Record<string, () => Promise<unknown>> = {
@@ -207,12 +226,9 @@ describe.skipIf(!serverUrls.database)('query plans made while the tables were em
   const plans: string[] = [];
 
   beforeAll(async () => {
-    let url: URL | undefined;
-    database = await openScratchDatabase(serverUrls.database!, (u) => {
-      url = u;
-      return u;
-    });
-    seeder = new pg.Client({ connectionString: url!.toString() });
+    let url: URL;
+    ({ database, url } = await scratchDatabase());
+    seeder = new pg.Client({ connectionString: url.toString() });
     await seeder.connect();
     for (const table of TABLES) await seeder.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
     await seeder.query(`
@@ -225,7 +241,7 @@ describe.skipIf(!serverUrls.database)('query plans made while the tables were em
         FROM generate_series(0, ${SHOWS - 1}) n;
       INSERT INTO seats (show_id, seat_number, price) SELECT s.id, k, 1000 FROM shows s, generate_series(1, ${SEATS}) k;
     `);
-    pool = explainingPool(url!, plans, true);
+    pool = explainingPool(url, plans, true);
     db = drizzle({ client: pool, schema }) as unknown as Db;
   }, 120_000);
 
@@ -237,17 +253,8 @@ describe.skipIf(!serverUrls.database)('query plans made while the tables were em
 
   test('when a sale fills the tables after the plans were made, then no hot-path statement reads the rows of other buyers', async () => {
     const now = Date.now();
-    const buyer = rowsOf<{ id: string }>(await db.execute(sql.raw(`SELECT ${user(1)} AS id`)))[0]!.id;
-    const concerts = new ConcertsService(db);
-    const reservations = new ReservationsService(
-      db,
-      concerts,
-      { holdTtlMs: 300_000, maxHoldsPerUser: 50 },
-      noSeatChanges,
-    );
-    const payments = new PaymentsService(db);
-    const wallet = new WalletService(db);
-    const silent = { warn: () => {} } as never;
+    const buyer = await firstBuyer(db);
+    const { reservations, payments, wallet, silent } = services(db);
     let seat = 0;
     const hold = () =>
       reservations.hold(buyer, { concertId: CONCERT, date: '2099-01-01', seatNumber: ++seat }, now);
