@@ -30,7 +30,8 @@ describe('SharedClock', () => {
     try {
       const error = clock.now() - (Date.now() + AHEAD_MS);
       expect(Math.abs(error)).toBeLessThanOrEqual(clock.uncertaintyMs() + 2);
-      expect(clock.uncertaintyMs()).toBeLessThan(20);
+      // Half of a 10 ms round trip, with room for timers late on a loaded machine.
+      expect(clock.uncertaintyMs()).toBeLessThan(50);
     } finally {
       clock.stop();
     }
@@ -43,8 +44,11 @@ describe('SharedClock', () => {
     const clock = await SharedClock.start({ sample, refreshMs: 60_000 });
     try {
       await clock.refresh();
+      // Taken, the lopsided sample would put the clock 100 ms off; the quick one is within its
+      // half round trip (a few ms, more when timers run late on a loaded machine).
       const error = clock.now() - (Date.now() + AHEAD_MS);
-      expect(Math.abs(error)).toBeLessThan(20);
+      expect(Math.abs(error)).toBeLessThanOrEqual(clock.uncertaintyMs() + 2);
+      expect(Math.abs(error)).toBeLessThan(50);
     } finally {
       clock.stop();
     }
