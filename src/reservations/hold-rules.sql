@@ -5,8 +5,9 @@
 -- it is not sold and carries no live hold, so a lapsed hold is free the instant it lapses: nothing
 -- has to clear it first (the sweeper only rewrites history).
 --
--- Plain SQL expressions, IMMUTABLE and not STRICT, so the planner inlines them into the calling
--- statement and still matches the partial indexes on status = 'HELD'.
+-- The predicates are plain SQL expressions, IMMUTABLE and not STRICT, so the planner inlines them
+-- into the calling statement and still matches the partial indexes on status = 'HELD'. The one
+-- rule that reads a table, a buyer's live-hold count (live_holds, last), is a function of its own.
 
 CREATE OR REPLACE FUNCTION hold_is_live(p_status text, p_expires timestamptz, p_at timestamptz)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
