@@ -19,6 +19,7 @@ import { InProcessSeatVersions, RedisSeatVersions, type SeatChanges } from './co
 import { SeatReadCache } from './concerts/seat-read-cache.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import { IdempotencyPurge } from './db/idempotency-purge.js';
 import { requireAdmin, requireMetricsKey } from './http/auth.js';
 import { canonicalKeywords, registerCanonicalInput } from './http/canonical-input.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
@@ -44,7 +45,6 @@ import { reservationsRoutes } from './reservations/reservations.routes.js';
 import { ReservationsService } from './reservations/reservations.service.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { coalesce } from './shared/coalesce.js';
-import { IdempotencyPurge } from './shared/idempotency-purge.js';
 import { AccessTokens } from './users/access-token.js';
 import { usersRoutes } from './users/users.routes.js';
 import { UsersService } from './users/users.service.js';

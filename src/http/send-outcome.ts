@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { Outcome } from '../shared/idempotency.js';
+import type { Outcome } from '../db/idempotency.js';
 
 /** Sends an outcome as it was first produced: its own status, and a problem body for a refusal. */
 export function sendOutcome(reply: FastifyReply, outcome: Outcome) {

@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { SeatChanges } from '../concerts/seat-changes.js';
 import type { Db } from '../db/client.js';
+import { type IdempotencyScope, type Outcome, outcomeOf, storedOutcome } from '../db/idempotency.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { QueueService } from '../queue/queue.service.js';
 import type { QueueTokenClaims } from '../queue/queue-token.js';
 import { AppError } from '../shared/errors.js';
-import { type IdempotencyScope, type Outcome, outcomeOf, storedOutcome } from '../shared/idempotency.js';
 import {
   type PaymentAnswer,
   type PaymentsService,

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
+import { fingerprint } from '../db/idempotency.js';
 import { authenticate } from '../http/auth.js';
 import { errors, IdempotencyHeaders, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import { sendOutcome } from '../http/send-outcome.js';
 import type { RoutePlugin } from '../http/types.js';
-import { fingerprint } from '../shared/idempotency.js';
 
 const PaymentSchema = Type.Object({
   paymentId: Uuid,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import type { WriteAnswer } from '../db/idempotency.js';
 import { payments } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
-import type { WriteAnswer } from '../shared/idempotency.js';
 
 export interface PaymentView {
   paymentId: string;

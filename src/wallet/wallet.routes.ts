@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
+import { fingerprint } from '../db/idempotency.js';
 import { authenticate } from '../http/auth.js';
 import { errors, IdempotencyHeaders, Timestamp, Uuid } from '../http/schemas.js';
 import { sendOutcome } from '../http/send-outcome.js';
 import type { RoutePlugin } from '../http/types.js';
-import { fingerprint } from '../shared/idempotency.js';
 import { MAX_CHARGE, MIN_CHARGE } from '../shared/money.js';
 
 export const walletRoutes: RoutePlugin = async (app, { wallet, accessTokens, clock }) => {

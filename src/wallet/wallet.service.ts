@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { type Outcome, outcomeOf } from '../db/idempotency.js';
 import { wallets, walletTransactions } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
-import { type Outcome, outcomeOf } from '../shared/idempotency.js';
 import { isChargeAmount, MAX_BALANCE, MAX_CHARGE } from '../shared/money.js';
 
 export interface ChargeResult {

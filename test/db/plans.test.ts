@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConcertsService } from '../../src/concerts/concerts.service.js';
 import { noSeatChanges } from '../../src/concerts/seat-changes.js';
 import { type Database, type Db, rowsOf } from '../../src/db/client.js';
+import { storedOutcome } from '../../src/db/idempotency.js';
+import { IdempotencyPurge } from '../../src/db/idempotency-purge.js';
 import * as schema from '../../src/db/schema.js';
 import { PaymentsService } from '../../src/payments/payments.service.js';
 import { HoldSweeper } from '../../src/reservations/hold-sweeper.js';
 import { ReservationsService } from '../../src/reservations/reservations.service.js';
-import { storedOutcome } from '../../src/shared/idempotency.js';
-import { IdempotencyPurge } from '../../src/shared/idempotency-purge.js';
 import { WalletService } from '../../src/wallet/wallet.service.js';
 import { openScratchDatabase, serverUrls } from '../helpers/backends.js';
 

@@ -9,7 +9,7 @@ announceSkips('sql functions');
 /** The database functions' sources: the migrations install these texts. */
 const SOURCES = [
   'src/reservations/hold-rules.sql',
-  'src/shared/idempotency.sql',
+  'src/db/idempotency.sql',
   'src/reservations/hold-seat.sql',
   'src/wallet/charge-balance.sql',
   'src/payments/pay-reservation.sql',

@@ -3,10 +3,10 @@ import { describe, expect, test } from 'vitest';
 import { ConcertsService } from '../../src/concerts/concerts.service.js';
 import { noSeatChanges } from '../../src/concerts/seat-changes.js';
 import { rowsOf } from '../../src/db/client.js';
+import { IDEMPOTENCY_RETENTION_MS } from '../../src/db/idempotency.js';
+import { IdempotencyPurge } from '../../src/db/idempotency-purge.js';
 import { HoldSweeper } from '../../src/reservations/hold-sweeper.js';
 import { ReservationsService } from '../../src/reservations/reservations.service.js';
-import { IDEMPOTENCY_RETENTION_MS } from '../../src/shared/idempotency.js';
-import { IdempotencyPurge } from '../../src/shared/idempotency-purge.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 import { type TestContext, useService } from '../helpers/context.js';
 

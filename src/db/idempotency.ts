@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db, Executor } from '../db/client.js';
-import { rowsOf } from '../db/client.js';
-import { idempotencyKeys } from '../db/schema.js';
-import { AppError } from './errors.js';
+import { AppError } from '../shared/errors.js';
+import type { Db, Executor } from './client.js';
+import { rowsOf } from './client.js';
+import { idempotencyKeys } from './schema.js';
 
 /** What a write produced: replayed byte-for-byte in meaning to a retry with the same key. */
 export interface Outcome {

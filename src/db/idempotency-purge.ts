@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../db/client.js';
-import { rowsOf } from '../db/client.js';
-import { idempotencyKeys } from '../db/schema.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
+import { PeriodicJob } from '../shared/periodic-job.js';
+import type { Db } from './client.js';
+import { rowsOf } from './client.js';
 import { IDEMPOTENCY_RETENTION_MS } from './idempotency.js';
-import { PeriodicJob } from './periodic-job.js';
+import { idempotencyKeys } from './schema.js';
 
 export interface IdempotencyPurgeSettings {
   /** How often to look for work. */
