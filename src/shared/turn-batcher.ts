@@ -1,3 +1,16 @@
+/**
+ * Runs `flush` once the current turn of the event loop is over. Batching per turn is this
+ * class's subject, so the turn is a parameter: production defers with `setImmediate` (after the
+ * turn's I/O callbacks and microtasks); a test passes a scheduler it releases by hand, so
+ * "these calls share a batch" is decided by the test, not by how busy the machine is.
+ */
+export type TurnScheduler = (flush: () => void) => void;
+
+/** The end of the current turn: after every callback and microtask the turn has queued. */
+export const endOfTurn: TurnScheduler = (flush) => {
+  setImmediate(flush);
+};
+
 interface Batch<Item, Result> {
   items: Item[];
   waiters: { resolve: (result: Result) => void; reject: (error: unknown) => void }[];
@@ -21,6 +34,7 @@ export class TurnBatcher<Item, Result> {
   constructor(
     private readonly send: (key: string, items: Item[]) => Promise<Result[]>,
     private readonly maxBatch: number,
+    private readonly schedule: TurnScheduler = endOfTurn,
   ) {}
 
   add(key: string, item: Item): Promise<Result> {
@@ -38,7 +52,7 @@ export class TurnBatcher<Item, Result> {
       }
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        this.schedule(() => this.flush());
       }
     });
   }
