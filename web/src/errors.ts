@@ -1,6 +1,7 @@
 import { ApiError, type ErrorCode } from './api';
 import type { I18n, MessageKey } from './i18n/i18n';
 import { messages } from './i18n/messages';
+import { isPassGone } from './pass';
 import { rejoinQueue } from './queue';
 import { navigate, paths } from './router';
 import { forgetUser } from './session';
@@ -37,11 +38,10 @@ export interface RecoveryContext {
 export function recoveryActions(i18n: I18n, error: unknown, context: RecoveryContext = {}): Action[] {
   const { concertId, retry } = context;
   const { t } = i18n;
+  if (isPassGone(error)) {
+    return concertId ? [{ label: t('queue.joinAgain'), run: () => rejoinQueue(concertId) }] : [];
+  }
   switch (errorCode(error)) {
-    case 'QUEUE_TOKEN_EXPIRED':
-    case 'QUEUE_TOKEN_INVALID':
-    case 'QUEUE_TOKEN_FORBIDDEN':
-      return concertId ? [{ label: t('queue.joinAgain'), run: () => rejoinQueue(concertId) }] : [];
     case 'QUEUE_NOT_ACTIVE':
       return concertId
         ? [{ label: t('action.waitingRoom'), run: () => navigate(paths.concert(concertId)) }]

@@ -1,4 +1,5 @@
 import { ApiError, api, type QueueStatus } from './api';
+import { isPassGone } from './pass';
 import { navigate, paths } from './router';
 import { queueStore, userStore } from './session';
 
@@ -25,7 +26,7 @@ export async function leaveQueue(concertId: string): Promise<void> {
       await api.leaveQueue(token);
     } catch (e) {
       // A token the server already expired is gone anyway.
-      if (!(e instanceof ApiError && e.code.startsWith('QUEUE_TOKEN'))) throw e;
+      if (!isPassGone(e)) throw e;
     }
   }
   store.set(null);

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, type QueueStatus } from '../api';
+import { api, type QueueStatus } from '../api';
+import { isPassGone } from '../pass';
 import { markQueueExpired } from '../queue';
 import { queueStore } from '../session';
 import { useStore } from '../store';
@@ -18,12 +19,6 @@ export interface QueueView {
   /** The last transient failure (the line keeps being watched). */
   error: unknown;
 }
-
-const isGone = (e: unknown) =>
-  e instanceof ApiError &&
-  (e.code === 'QUEUE_TOKEN_EXPIRED' ||
-    e.code === 'QUEUE_TOKEN_INVALID' ||
-    e.code === 'QUEUE_TOKEN_FORBIDDEN');
 
 /**
  * Watches this browser's place in a concert's line: Server-Sent Events while waiting, falling back
@@ -56,7 +51,7 @@ export function useQueue(concertId: string): QueueView {
     };
     const fail = (e: unknown) => {
       if (stopped) return;
-      if (isGone(e)) markQueueExpired(concertId);
+      if (isPassGone(e)) markQueueExpired(concertId);
       else setError(e);
     };
 
@@ -119,7 +114,7 @@ export function useQueue(concertId: string): QueueView {
         const next = await api.queueStatus(token);
         if (!stopped) store.set(next);
       } catch (e) {
-        if (!stopped && isGone(e)) markQueueExpired(concertId);
+        if (!stopped && isPassGone(e)) markQueueExpired(concertId);
       }
     };
     void check();
