@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cluster, createScratchDatabase, forgetConcerts } from '../../harness/cluster.js';
+import type { Cluster } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
+import { startService } from '../../harness/service.js';
 import type { ScenarioContext } from '../scenarios/scenario.js';
 import { PG_ADMIN_URL, REDIS_URL } from './servers.js';
 
@@ -30,44 +29,27 @@ export async function startOwnCluster(
   maxInFlight: number,
 ): Promise<OwnCluster> {
   const embedded = !ctx.cluster.databaseUrl;
-  const database = embedded
-    ? undefined
-    : await createScratchDatabase(PG_ADMIN_URL, `boxoffice_bench_${name}_`);
-  const dataDir = embedded ? mkdtempSync(join(tmpdir(), `boxoffice-${name}-`)) : undefined;
-  let cluster: Cluster | undefined;
+  const service = await startService({
+    mode: embedded ? 'embedded' : 'servers',
+    instances: ctx.api.urls.length,
+    scratchDatabase: { adminUrl: PG_ADMIN_URL, prefix: `boxoffice_bench_${name}_` },
+    redisUrl: REDIS_URL,
+    authSecret: ctx.authSecret,
+    adminKey: ctx.api.adminKey,
+    settings,
+    // run.ts built it already
+    cluster: { serverPath: join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'server.js') },
+  });
+  const { cluster } = service;
   const stop = async (concertIds: string[]) => {
-    await cluster?.stop();
-    if (database) {
-      if (concertIds.length > 0) await forgetConcerts(REDIS_URL, concertIds).catch(() => {});
-      await database.drop();
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    for (const id of concertIds) service.trackConcert(id);
+    await service.stop();
   };
-  try {
-    cluster = await Cluster.start({
-      size: embedded ? 1 : ctx.api.urls.length,
-      // run.ts built it already
-      serverPath: join(fileURLToPath(new URL('../..', import.meta.url)), 'dist', 'server.js'),
-      env: {
-        HOST: '127.0.0.1',
-        ...(database ? { DATABASE_URL: database.url, REDIS_URL } : { DATA_DIR: dataDir! }),
-        AUTH_SECRET: ctx.authSecret,
-        ADMIN_KEY: ctx.api.adminKey,
-        RATE_LIMIT_PER_MINUTE: '0',
-        LOG_LEVEL: 'warn',
-        SEED_DEMO: 'false',
-        ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])),
-      },
-    });
-  } catch (error) {
-    await stop([]);
-    throw error;
-  }
   return {
     cluster,
     client: new ClusterClient({ targets: cluster.urls, maxInFlight }),
     pids: cluster.instances.map((i) => i.pid).filter((p): p is number => p !== undefined),
-    databaseUrl: database?.url,
+    databaseUrl: service.databaseUrl,
     stop,
   };
 }

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { Cluster } from '../../harness/cluster.js';
+import { startService } from '../../harness/service.js';
 import { sleep } from '../../harness/wait.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,7 +83,7 @@ export async function ensureWebBuilt(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // The service: `node --import tsx src/server.ts` on a free port with an in-memory database,
-// started by the harness's one cluster starter (harness/cluster.ts) as a cluster of one.
+// started by the harness's one service starter (harness/service.ts).
 
 export interface RunningServer {
   url: string;
@@ -93,27 +93,19 @@ export interface RunningServer {
 }
 
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const cluster = await Cluster.start({
-    size: 1,
-    root: ROOT,
-    serverPath: join(ROOT, 'src', 'server.ts'),
-    nodeArgs: ['--import', 'tsx'],
-    env: {
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      DATA_DIR: 'memory',
-      ADMIN_KEY,
-      HOLD_TTL_SECONDS: '60',
-      QUEUE_ADMIT_PER_SECOND: '20',
-      QUEUE_MAX_ACTIVE: '100',
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '0',
-      SEED_DEMO: 'true',
-      ...env,
-    },
+  const service = await startService({
+    mode: 'embedded',
+    dataDir: 'memory',
+    adminKey: ADMIN_KEY,
+    // The app's first screen lists the demo concerts.
+    seedDemo: true,
+    settings: { HOLD_TTL_SECONDS: 60, QUEUE_ADMIT_PER_SECOND: 20, QUEUE_MAX_ACTIVE: 100 },
+    extra: { NODE_ENV: 'test', ...env },
+    fromSource: true,
+    cluster: { root: ROOT },
   });
-  const instance = cluster.instances[0]!;
-  return { url: instance.url, stop: () => cluster.stop(), output: () => instance.logTail() };
+  const instance = service.cluster.instances[0]!;
+  return { url: instance.url, stop: service.stop, output: () => instance.logTail() };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../harness/cleanup.js';
-import { buildServer, Cluster, createScratchDatabase, PROJECT_ROOT } from '../../harness/cluster.js';
+import { buildServer, type Cluster, createScratchDatabase, PROJECT_ROOT } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
+import { startService } from '../../harness/service.js';
 import {
   adminUrl,
   type CheckedSale,
@@ -13,7 +14,6 @@ import {
   requireServers,
   type ServerSettings,
   saleWithChecks,
-  serverEnv,
   serversReady,
 } from './support.js';
 
@@ -68,12 +68,17 @@ async function saleRun(
   const database = await createScratchDatabase(adminUrl!);
   cleanups.add('database.drop', () => database.drop());
   const redisUrl = await ownRedis(cleanups);
-  const server = serverEnv({ databaseUrl: database.url, redisUrl, settings: SETTINGS });
   // What the instances will find in drizzle/, read before they start (the folder may grow meanwhile).
   const journal = JSON.parse(readFileSync(join(PROJECT_ROOT, 'drizzle', 'meta', '_journal.json'), 'utf8'));
   // All three at once: they also race for the migration lock on the empty database.
-  const cluster = await Cluster.start({ size: INSTANCES, env: server.env });
-  cleanups.add('cluster.stop', () => cluster.stop());
+  const { cluster, server } = await startService({
+    mode: 'servers',
+    instances: INSTANCES,
+    databaseUrl: database.url,
+    redisUrl,
+    settings: SETTINGS,
+    cleanup: cleanups,
+  });
   const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 150 });
   cleanups.add('client.close', () => client.close());
 

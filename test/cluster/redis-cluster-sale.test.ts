@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer, Cluster, createScratchDatabase } from '../../harness/cluster.js';
+import { buildServer } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
 import { checkSale } from '../../harness/invariants.js';
 import { runSale } from '../../harness/sale.js';
+import { startService } from '../../harness/service.js';
 import { startRedisCluster } from '../../harness/stores.js';
 import { connectRedis } from '../../src/queue/redis-connection.js';
 import { lineKeys } from '../../src/queue/redis-queue-store.js';
@@ -45,26 +45,15 @@ describe.skipIf(!adminUrl)('Redis Cluster: three masters, two instances, three c
   it('when three concerts sell out at once with their lines spread over the shards, then every guarantee holds for each', async () => {
     const redis = await startRedisCluster(3);
     cleanups.push(() => redis.stop());
-    const database = await createScratchDatabase(adminUrl!);
-    cleanups.push(() => database.drop());
-    const adminKey = randomBytes(12).toString('hex');
-    const authSecret = randomBytes(24).toString('hex');
-    const cluster = await Cluster.start({
-      size: 2,
-      env: {
-        HOST: '127.0.0.1',
-        DATABASE_URL: database.url,
-        REDIS_URL: redis.nodes[0]!.url,
-        REDIS_CLUSTER: 'true',
-        AUTH_SECRET: authSecret,
-        ADMIN_KEY: adminKey,
-        SEED_DEMO: 'false',
-        RATE_LIMIT_PER_MINUTE: '0',
-        LOG_LEVEL: 'warn',
-        ...Object.fromEntries(Object.entries(SERVER_SETTINGS).map(([k, v]) => [k, String(v)])),
-      },
+    const { cluster, adminKey, authSecret, databaseUrl, stop } = await startService({
+      mode: 'servers',
+      instances: 2,
+      scratchDatabase: { adminUrl: adminUrl! },
+      redisUrl: redis.nodes[0]!.url,
+      redisCluster: true,
+      settings: SERVER_SETTINGS,
     });
-    cleanups.push(() => cluster.stop());
+    cleanups.push(stop);
     const client = new ClusterClient({ targets: cluster.urls, maxInFlight: 150 });
     cleanups.push(() => client.close());
 
@@ -88,7 +77,7 @@ describe.skipIf(!adminUrl)('Redis Cluster: three masters, two instances, three c
         sale,
         client,
         adminKey,
-        databaseUrl: database.url,
+        databaseUrl,
         maxActive: SERVER_SETTINGS.QUEUE_MAX_ACTIVE,
         activeTtlMs,
         apiUsers: 40,

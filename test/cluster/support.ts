@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join as joinPath } from 'node:path';
 import { expect } from 'vitest';
 import type { Cleanup } from '../../harness/cleanup.js';
@@ -7,6 +7,7 @@ import { ClusterClient, type HttpResponse } from '../../harness/http.js';
 import { checkSale, type InvariantReport } from '../../harness/invariants.js';
 import { figuresOf, formatFigures, type RunFigures, writeFigures } from '../../harness/report.js';
 import { runSale, type SaleOptions, type SaleResult } from '../../harness/sale.js';
+import { type ServerEnv as HarnessServerEnv, serverEnv as harnessServerEnv } from '../../harness/service.js';
 import { RedisServer } from '../../harness/stores.js';
 import { eventually, sleep } from '../../harness/wait.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
@@ -40,20 +41,16 @@ export async function ownRedis(cleanups: Cleanup): Promise<string> {
   return redis.url;
 }
 
-export interface ServerSettings {
+/** A type, not an interface: the harness's settings are a plain record of values. */
+export type ServerSettings = {
   QUEUE_MAX_ACTIVE: number;
   QUEUE_ADMIT_PER_SECOND: number;
   QUEUE_ACTIVE_TTL_SECONDS: number;
   HOLD_TTL_SECONDS: number;
   QUEUE_IDLE_TIMEOUT_SECONDS: number;
-}
+};
 
-export interface ServerEnv {
-  env: Record<string, string>;
-  adminKey: string;
-  authSecret: string;
-  settings: ServerSettings;
-}
+export type ServerEnv = HarnessServerEnv<ServerSettings>;
 
 /** The environment of every instance of a run: its stores, fresh secrets, the given settings. */
 export function serverEnv(options: {
@@ -62,21 +59,7 @@ export function serverEnv(options: {
   settings: ServerSettings;
   extra?: Record<string, string>;
 }): ServerEnv {
-  const adminKey = randomBytes(12).toString('hex');
-  const authSecret = randomBytes(24).toString('hex');
-  const env: Record<string, string> = {
-    HOST: '127.0.0.1',
-    DATABASE_URL: options.databaseUrl,
-    REDIS_URL: options.redisUrl,
-    AUTH_SECRET: authSecret,
-    ADMIN_KEY: adminKey,
-    SEED_DEMO: 'false',
-    RATE_LIMIT_PER_MINUTE: '0',
-    LOG_LEVEL: 'warn',
-    ...Object.fromEntries(Object.entries(options.settings).map(([k, v]) => [k, String(v)])),
-    ...options.extra,
-  };
-  return { env, adminKey, authSecret, settings: options.settings };
+  return harnessServerEnv(options);
 }
 
 export interface CheckedSale {

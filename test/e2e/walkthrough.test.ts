@@ -1,13 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Cluster,
-  createScratchDatabase,
-  forgetConcerts,
-  type ScratchDatabase,
-} from '../../harness/cluster.js';
+import { type Service, type ServiceMode, startService } from '../../harness/service.js';
 import { eventually, sleep } from '../../harness/wait.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
 import type { components, SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
@@ -55,69 +47,38 @@ interface CallOptions {
 
 interface Backend {
   name: string;
-  /** Environment of the server, and what to undo once it has stopped. */
-  prepare(): Promise<{ env: Record<string, string>; cleanUp(concertIds: string[]): Promise<void> }>;
+  mode: ServiceMode;
 }
 
-const backends: Backend[] = [
-  {
-    name: 'embedded database, in-process queue',
-    async prepare() {
-      const dir = await mkdtemp(join(tmpdir(), 'bo-e2e-'));
-      return {
-        env: { DATA_DIR: join(dir, 'data') },
-        cleanUp: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-];
+const backends: Backend[] = [{ name: 'embedded database, in-process queue', mode: 'embedded' }];
 const { database: databaseUrl, redis: redisUrl } = serverUrls;
-if (databaseUrl && redisUrl) {
-  backends.push({
-    name: 'PostgreSQL server, Redis queue',
-    async prepare() {
-      const scratch: ScratchDatabase = await createScratchDatabase(databaseUrl, 'bo_e2e_');
-      return {
-        env: { DATABASE_URL: scratch.url, REDIS_URL: redisUrl, AUTH_SECRET: 'e2e-'.repeat(12) },
-        async cleanUp(concertIds) {
-          await scratch.drop();
-          await forgetConcerts(redisUrl, concertIds);
-        },
-      };
-    },
-  });
-}
+if (databaseUrl && redisUrl) backends.push({ name: 'PostgreSQL server, Redis queue', mode: 'servers' });
 
 // Each step is a few sequential requests (charging: about a hundred); room for a busy machine.
 const timeout = 120_000;
 
 describe.each(backends)('API.md walkthrough on the built server, $name', { timeout }, (backend) => {
-  let cluster: Cluster;
+  let service: Service;
   let base: string;
-  let cleanUp: (concertIds: string[]) => Promise<void> = async () => {};
-  const concertIds: string[] = [];
 
   beforeAll(async () => {
-    const prepared = await backend.prepare();
-    cleanUp = prepared.cleanUp;
-    cluster = await Cluster.start({
-      size: 1,
-      env: {
-        ...prepared.env,
-        ADMIN_KEY,
-        HOLD_TTL_SECONDS: String(HOLD_TTL_SECONDS),
-        QUEUE_ADMIT_PER_SECOND: '100',
-        LOG_LEVEL: 'warn',
-      },
+    service = await startService({
+      mode: backend.mode,
+      ...(databaseUrl ? { scratchDatabase: { adminUrl: databaseUrl, prefix: 'bo_e2e_' } } : {}),
+      ...(redisUrl ? { redisUrl } : {}),
+      adminKey: ADMIN_KEY,
+      // As `npm start` runs: the server's own request limit and demo seeding.
+      rateLimitPerMinute: null,
+      seedDemo: backend.mode === 'embedded',
+      settings: { HOLD_TTL_SECONDS, QUEUE_ADMIT_PER_SECOND: 100 },
       // Generous: the machine may be busy with other suites (build, migrations, PGlite start).
-      readyTimeoutMs: 150_000,
+      cluster: { readyTimeoutMs: 150_000 },
     });
-    base = cluster.urls[0]!;
+    base = service.urls[0]!;
   }, 300_000);
 
   afterAll(async () => {
-    await cluster?.stop();
-    await cleanUp(concertIds);
+    await service?.stop();
   });
 
   async function call<P extends keyof paths, M extends keyof paths[P] & Method>(
@@ -239,7 +200,7 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
     });
     expect(created.status, created.text).toBe(201);
     concertId = created.body.concertId;
-    concertIds.push(concertId);
+    service.trackConcert(concertId);
     expectProblem(
       await call('post', '/api/v1/admin/concerts', { ...admin, body: { title: 'x' } }),
       400,
