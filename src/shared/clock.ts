@@ -24,6 +24,15 @@ export class ManualClock implements Clock {
 }
 
 /**
+ * Milliseconds from an arbitrary origin that only ever move forward at the rate of real time
+ * (`performance.now()`): what round trips and time since a measurement are timed with. A
+ * parameter wherever such timing is the subject, so tests move it by hand instead of sleeping.
+ */
+export type Monotonic = () => number;
+
+export const monotonic: Monotonic = () => performance.now();
+
+/**
  * One reading of a reference clock: what it said, and when (this process's monotonic clock,
  * `performance.now()`) the question left and the answer came back.
  */
@@ -34,10 +43,13 @@ export interface ClockSample {
 }
 
 /** Reads a reference clock once, timing the round trip with the monotonic clock. */
-export async function sampleClock(read: () => Promise<number>): Promise<ClockSample> {
-  const sentAt = performance.now();
+export async function sampleClock(
+  read: () => Promise<number>,
+  elapsed: Monotonic = monotonic,
+): Promise<ClockSample> {
+  const sentAt = elapsed();
   const referenceMs = await read();
-  return { referenceMs, sentAt, receivedAt: performance.now() };
+  return { referenceMs, sentAt, receivedAt: elapsed() };
 }
 
 export interface SharedClockOptions {
@@ -49,6 +61,8 @@ export interface SharedClockOptions {
   samplesPerRefresh?: number;
   /** Told when a refresh fails (the store is down): the clock keeps running on the last offset. */
   onError?: (error: unknown) => void;
+  /** The monotonic clock the samples were timed with (default `performance.now()`). */
+  monotonic?: Monotonic;
 }
 
 /**
@@ -75,8 +89,11 @@ export class SharedClock implements Clock {
   private errorBoundMs = Number.POSITIVE_INFINITY;
   private last = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
+  private readonly elapsed: Monotonic;
 
-  private constructor(private readonly options: SharedClockOptions) {}
+  private constructor(private readonly options: SharedClockOptions) {
+    this.elapsed = options.monotonic ?? monotonic;
+  }
 
   /** Measures the offset (throws if the reference cannot be read), then refreshes it periodically. */
   static async start(options: SharedClockOptions): Promise<SharedClock> {
@@ -90,14 +107,14 @@ export class SharedClock implements Clock {
   }
 
   now(): number {
-    const estimate = this.baseReference + (performance.now() - this.baseMonotonic);
+    const estimate = this.baseReference + (this.elapsed() - this.baseMonotonic);
     this.last = Math.max(this.last, Math.round(estimate));
     return this.last;
   }
 
   /** How far from the reference `now()` may be, at most (half the kept round trip, plus drift). */
   uncertaintyMs(): number {
-    return this.errorBoundMs + (performance.now() - this.baseMonotonic) * DRIFT_PER_MS;
+    return this.errorBoundMs + (this.elapsed() - this.baseMonotonic) * DRIFT_PER_MS;
   }
 
   /** Measures again; keeps the new offset only when it is at least as trustworthy. */

@@ -1,104 +1,151 @@
-import { describe, expect, it } from 'vitest';
-import { sleep } from '../../harness/wait.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ClockSample, SharedClock, sampleClock } from '../../src/shared/clock.js';
 
 /**
- * The production clock against a reference whose time is known: a "server" 60 s ahead of this
- * process, answering after chosen delays. The clock must read the reference's time (not this
- * host's) within half the round trip, never run backwards, and keep running when the
- * reference cannot be read.
+ * The production clock against a reference whose time is known, with this process's monotonic
+ * clock in the test's hands: the reference reads `REFERENCE_AT_ZERO + monotonic` (a server
+ * whose clock runs exactly with ours, far from this host's wall clock), and a round trip takes
+ * exactly the milliseconds the test says. The clock must read the reference's time (not this
+ * host's) within half the round trip, ignore a worse sample, never run backwards, and keep
+ * running when the reference cannot be read.
  */
 
-const AHEAD_MS = 60_000;
+const REFERENCE_AT_ZERO = Date.parse('2030-01-01T00:00:00.000Z');
 
-/** A reference 60 s ahead; `delays` are [before reading, after reading] per call, in ms. */
-function reference(delays: () => [number, number], fail: () => boolean = () => false) {
-  return () =>
-    sampleClock(async () => {
-      if (fail()) throw new Error('ECONNREFUSED');
-      const [before, after] = delays();
-      await sleep(before);
-      const at = Date.now() + AHEAD_MS;
-      await sleep(after);
-      return at;
-    });
+/** A monotonic clock that moves only when told to. */
+function manualMonotonic(start = 1000) {
+  let at = start;
+  return {
+    read: () => at,
+    advance: (ms: number) => {
+      at += ms;
+    },
+  };
 }
 
+type Mono = ReturnType<typeof manualMonotonic>;
+
+/**
+ * The reference, read through `sampleClock`; `delays` are [before reading, after reading] per
+ * call, in ms of the monotonic clock; `behind` is how far the reference has stepped back.
+ */
+function reference(
+  mono: Mono,
+  delays: () => [number, number],
+  options: { fail?: () => boolean; behind?: () => number } = {},
+) {
+  return (): Promise<ClockSample> =>
+    sampleClock(async () => {
+      if (options.fail?.()) throw new Error('ECONNREFUSED');
+      const [before, after] = delays();
+      mono.advance(before);
+      const at = REFERENCE_AT_ZERO + mono.read() - (options.behind?.() ?? 0);
+      mono.advance(after);
+      return at;
+    }, mono.read);
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('SharedClock', () => {
-  it('when the reference is 60 s ahead, then now() reads its time, within half the round trip', async () => {
-    const clock = await SharedClock.start({ sample: reference(() => [5, 5]), refreshMs: 60_000 });
+  it('when the reference is far from this host, then now() reads its time, within half the round trip', async () => {
+    const mono = manualMonotonic();
+    const clock = await SharedClock.start({
+      sample: reference(mono, () => [5, 5]),
+      monotonic: mono.read,
+      refreshMs: 60_000,
+    });
     try {
-      const error = clock.now() - (Date.now() + AHEAD_MS);
-      expect(Math.abs(error)).toBeLessThanOrEqual(clock.uncertaintyMs() + 2);
-      // Half of a 10 ms round trip, with room for timers late on a loaded machine.
-      expect(clock.uncertaintyMs()).toBeLessThan(50);
+      // Three 10 ms samples, the first kept: its reading is placed mid-round-trip, which is exact
+      // for a symmetric one.
+      expect(clock.now()).toBe(REFERENCE_AT_ZERO + mono.read());
+      mono.advance(1234);
+      expect(clock.now()).toBe(REFERENCE_AT_ZERO + mono.read());
+      // Half the 10 ms round trip, plus 100 ppm of the time since the kept sample's middle.
+      expect(clock.uncertaintyMs()).toBeCloseTo(5 + (25 + 1234) * 1e-4, 9);
     } finally {
       clock.stop();
     }
   });
 
   it('when a later sample has a slow, lopsided round trip, then it is ignored', async () => {
+    const mono = manualMonotonic();
     let calls = 0;
     // The first measurement is quick; later ones wait 200 ms after reading (a busy event loop).
-    const sample = reference(() => (calls++ < 3 ? [1, 1] : [0, 200]));
-    const clock = await SharedClock.start({ sample, refreshMs: 60_000 });
+    const sample = reference(mono, () => (calls++ < 3 ? [1, 1] : [0, 200]));
+    const clock = await SharedClock.start({ sample, monotonic: mono.read, refreshMs: 60_000 });
     try {
       await clock.refresh();
-      // Taken, the lopsided sample would put the clock 100 ms off; the quick one is within its
-      // half round trip (a few ms, more when timers run late on a loaded machine).
-      const error = clock.now() - (Date.now() + AHEAD_MS);
-      expect(Math.abs(error)).toBeLessThanOrEqual(clock.uncertaintyMs() + 2);
-      expect(Math.abs(error)).toBeLessThan(50);
+      expect(calls).toBe(6);
+      // Taken, the lopsided sample would put the clock 100 ms behind; the quick one is exact.
+      expect(clock.now()).toBe(REFERENCE_AT_ZERO + mono.read());
+      expect(clock.uncertaintyMs()).toBeLessThan(2);
     } finally {
       clock.stop();
     }
   });
 
-  it('when the reference steps back, then now() still never runs backwards', async () => {
-    let back = 0;
-    const sample = (): Promise<ClockSample> => sampleClock(async () => Date.now() + AHEAD_MS - back);
-    const clock = await SharedClock.start({ sample, refreshMs: 60_000 });
+  it('when the reference steps back, then now() still never runs backwards, and moves on from the new offset once past it', async () => {
+    const mono = manualMonotonic();
+    let behind = 0;
+    const sample = reference(mono, () => [1, 1], { behind: () => behind });
+    const clock = await SharedClock.start({ sample, monotonic: mono.read, refreshMs: 60_000 });
     try {
       const before = clock.now();
-      back = 5_000;
-      await sleep(20); // the drift allowance grows, so the new (good) sample is taken
+      expect(before).toBe(REFERENCE_AT_ZERO + mono.read());
+      behind = 5_000;
+      mono.advance(20); // the drift allowance grows past 1 ms, so the new (equally good) sample is taken
       await clock.refresh();
-      const after = clock.now();
-      expect(after).toBeGreaterThanOrEqual(before);
+      expect(clock.uncertaintyMs()).toBeCloseTo(1 + 5 * 1e-4, 9); // the new sample was taken (its middle 5 ms ago)
+      expect(clock.now()).toBe(before);
+      mono.advance(4_000);
+      expect(clock.now()).toBe(before);
+      mono.advance(2_000);
+      expect(clock.now()).toBe(REFERENCE_AT_ZERO + mono.read() - 5_000);
     } finally {
       clock.stop();
     }
   });
 
-  it('when the reference cannot be read, then the clock keeps running on the last offset', async () => {
+  it('when the reference cannot be read, then each refresh reports it and the clock keeps running on the last offset', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const mono = manualMonotonic();
     let down = false;
     const errors: unknown[] = [];
+    let reported: () => void = () => {};
     const clock = await SharedClock.start({
-      sample: reference(
-        () => [1, 1],
-        () => down,
-      ),
+      sample: reference(mono, () => [1, 1], { fail: () => down }),
+      monotonic: mono.read,
       refreshMs: 20,
-      onError: (error) => errors.push(error),
+      onError: (error) => {
+        errors.push(error);
+        reported();
+      },
     });
     try {
       down = true;
-      await sleep(100);
-      expect(errors.length).toBeGreaterThan(0);
-      const error = clock.now() - (Date.now() + AHEAD_MS);
-      expect(Math.abs(error)).toBeLessThan(20);
+      const firstError = new Promise<void>((resolve) => {
+        reported = resolve;
+      });
+      await vi.advanceTimersByTimeAsync(20);
+      await firstError;
+      expect(errors).toHaveLength(1);
+      expect((errors[0] as Error).message).toBe('ECONNREFUSED');
+      mono.advance(500);
+      expect(clock.now()).toBe(REFERENCE_AT_ZERO + mono.read());
     } finally {
       clock.stop();
     }
   });
 
   it('when the reference is unreachable at start, then start() fails (the server retries it)', async () => {
+    const mono = manualMonotonic();
     await expect(
       SharedClock.start({
-        sample: reference(
-          () => [0, 0],
-          () => true,
-        ),
+        sample: reference(mono, () => [0, 0], { fail: () => true }),
+        monotonic: mono.read,
       }),
     ).rejects.toThrow('ECONNREFUSED');
   });
