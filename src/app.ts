@@ -25,7 +25,7 @@ import { canonicalKeywords, registerCanonicalInput } from './http/canonical-inpu
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
-import type { App, RouteDeps } from './http/types.js';
+import type { App } from './http/types.js';
 import { Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { SaleSampler } from './ops/sale-sampler.js';
@@ -149,7 +149,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Where a line's settings come from when the queue store has none (new line, Redis emptied):
   // PostgreSQL, never un-paused defaults (issue 10 item 2).
   const queueSettingsSource = (concertId: string) => schedule.queueSettings(concertId);
-  const queue = new QueueService(store, queueTokens, concerts, clock, timings, queueSettingsSource);
+  const queue = new QueueService(
+    store,
+    queueTokens,
+    (concertId) => concerts.assertExists(concertId),
+    clock,
+    timings,
+    queueSettingsSource,
+  );
 
   const admittedHere = new Map<string, number>();
   // One read of the stores per period serves every gauge and the stores' health alike.
@@ -182,8 +189,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const keyAttempts = await registerRateLimits(app, {
     config,
-    accessTokens,
-    queueTokens,
+    identify: {
+      accessToken: (token) => accessTokens.verify(token),
+      queueToken: (token) => queueTokens.verify(token)?.userId ?? null,
+    },
     ...(options.redis ? { redis: options.redis } : {}),
     prefix: options.redisPrefix ?? 'bo:',
   });
@@ -211,47 +220,34 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const deps: RouteDeps = {
-    clock,
-    database,
+  // Each route module gets only the services it names in its options type.
+  const guards = {
+    admin: requireAdmin(config.adminKey, keyAttempts),
+    metrics: requireMetricsKey(config.metricsKey, keyAttempts),
+  };
+  const streams = new StreamHub(
     store,
-    metrics,
-    accessTokens,
-    users,
-    queue,
+    (token, concertId, view) => queue.present(token, concertId, queue.verify(token).ticket, view),
+    clock,
+    app.log,
+    config.eventStreamsMax,
+  );
+  await app.register(usersRoutes, { users, clock });
+  await app.register(queueRoutes, { queue, accessTokens, streams });
+  await app.register(concertsRoutes, { concerts, queue, accessTokens, clock });
+  await app.register(saleRoutes, { concerts, sales, clock });
+  await app.register(reservationsRoutes, { reservations, queue, accessTokens, clock, metrics });
+  await app.register(walletRoutes, { wallet, accessTokens, clock });
+  await app.register(paymentsRoutes, { payments, payForReservation, accessTokens, clock });
+  await app.register(adminRoutes, {
     concerts,
-    reservations,
-    wallet,
-    payments,
-    payForReservation,
-    guards: {
-      admin: requireAdmin(config.adminKey, keyAttempts),
-      metrics: requireMetricsKey(config.metricsKey, keyAttempts),
-    },
-    streams: new StreamHub(
-      store,
-      (token, concertId, view) => queue.present(token, concertId, queue.verify(token).ticket, view),
-      clock,
-      app.log,
-      config.eventStreamsMax,
-    ),
+    guards,
+    clock,
+    admittedBy: (id: string) => admittedHere.get(id) ?? 0,
     sales,
     sampler,
-    admittedBy: (id) => admittedHere.get(id) ?? 0,
-  };
-  for (const routes of [
-    usersRoutes,
-    queueRoutes,
-    concertsRoutes,
-    saleRoutes,
-    reservationsRoutes,
-    walletRoutes,
-    paymentsRoutes,
-    adminRoutes,
-    opsRoutes,
-  ]) {
-    await app.register(routes, deps);
-  }
+  });
+  await app.register(opsRoutes, { database, store, metrics, guards });
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot : options.webRoot;
   if (webRoot && existsSync(join(webRoot, 'index.html'))) {

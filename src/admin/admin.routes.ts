@@ -1,9 +1,14 @@
 import { Type } from 'typebox';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
+import type { ConcertsService } from '../concerts/concerts.service.js';
 import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
+import type { SaleDay } from '../concerts/sale-day.js';
+import type { Hook } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { SaleSampler } from '../ops/sale-sampler.js';
 import { SAMPLE_PERIOD_MS } from '../ops/sale-sampler.js';
+import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { MAX_PRICE } from '../shared/money.js';
 
@@ -17,7 +22,21 @@ const QueueAdmin = Type.Object({
   saleOpensAt: Type.Union([Timestamp, Type.Null()]),
 });
 
-export const adminRoutes: RoutePlugin = async (
+/** What adminRoutes needs, wired by app.ts. */
+export interface AdminRouteOptions {
+  concerts: ConcertsService;
+  /** The Admin-Key check (http/auth.ts). */
+  guards: { admin: Hook };
+  clock: Clock;
+  /** Admissions this instance made per concert since it started (operator console). */
+  admittedBy: (concertId: string) => number;
+  /** Scheduled sales: settings in PostgreSQL, opening, pre-queue draw. */
+  sales: SaleDay;
+  /** The operator's live charts: samples shared by every instance. */
+  sampler: SaleSampler;
+}
+
+export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
   app,
   { concerts, guards, clock, admittedBy, sales, sampler },
 ) => {

@@ -1,8 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import { gate } from '../queue/gate.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { Clock } from '../shared/clock.js';
+import type { AccessTokens } from '../users/access-token.js';
+import { authenticate } from '../users/authenticate.js';
+import type { ConcertsService } from './concerts.service.js';
 import type { Version } from './seat-changes.js';
 
 declare module 'fastify' {
@@ -32,7 +37,19 @@ const concertFromPath = (request: FastifyRequest) => (request.params as { concer
 const sendRendered = (reply: FastifyReply, json: string) =>
   reply.type('application/json; charset=utf-8').send(json);
 
-export const concertsRoutes: RoutePlugin = async (app, { concerts, queue, accessTokens, clock }) => {
+/** What concertsRoutes needs, wired by app.ts. */
+export interface ConcertsRouteOptions {
+  concerts: ConcertsService;
+  /** Checks the queue token at the gate. */
+  queue: QueueService;
+  accessTokens: AccessTokens;
+  clock: Clock;
+}
+
+export const concertsRoutes: RoutePlugin<ConcertsRouteOptions> = async (
+  app,
+  { concerts, queue, accessTokens, clock },
+) => {
   app.decorateRequest('seatVersion', undefined);
   // The version read and the gate's Redis call leave together: one round trip, not two.
   const peekSeatVersion = async (request: FastifyRequest) => {

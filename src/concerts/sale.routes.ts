@@ -1,8 +1,18 @@
 import { Type } from 'typebox';
 import { errors, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { Clock } from '../shared/clock.js';
+import type { ConcertsService } from './concerts.service.js';
+import type { SaleDay } from './sale-day.js';
 
-export const saleRoutes: RoutePlugin = async (app, { concerts, sales, clock }) => {
+/** What saleRoutes needs, wired by app.ts. */
+export interface SaleRouteOptions {
+  concerts: ConcertsService;
+  sales: SaleDay;
+  clock: Clock;
+}
+
+export const saleRoutes: RoutePlugin<SaleRouteOptions> = async (app, { concerts, sales, clock }) => {
   app.get(
     '/api/v1/concerts/:concertId/draw',
     {

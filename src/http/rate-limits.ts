@@ -3,9 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { QueueTokens } from '../queue/queue-token.js';
 import { AppError } from '../shared/errors.js';
-import type { AccessTokens } from '../users/access-token.js';
 import { type AttemptBudget, MemoryAttemptBudget, RedisAttemptBudget } from './attempt-budget.js';
 
 const MINUTE_MS = 60_000;
@@ -14,10 +12,19 @@ const HOUR_MS = 60 * MINUTE_MS;
 /** Routes with their own, tighter budget per address instead of the general one. */
 const SIGNUP_ROUTE = { method: 'POST', url: '/api/v1/users' };
 
+/**
+ * Checks the two credentials a request may carry (given by app.ts: the users' and the queue's
+ * token verifiers); each returns the user it names, or null when it does not verify.
+ */
+export interface Identify {
+  accessToken: (token: string) => string | null;
+  queueToken: (token: string) => string | null;
+}
+
 export interface RateLimitOptions {
   config: Readonly<Config>;
-  accessTokens: AccessTokens;
-  queueTokens: QueueTokens;
+  /** Who the client verifiably is: the user a credential names once checked, else null. */
+  identify: Identify;
   /** With a Redis connection, every budget is shared by all instances. */
   redis?: Redis;
   /** Prefix of the budgets' Redis keys (tests isolate themselves with a random one). */
@@ -51,22 +58,18 @@ export function addressKey(ip: string): string {
  * names anyone (tokens are cached once verified, so a hot client costs no HMAC): a header
  * that fails verification falls back to the address and never opens a bucket of its own.
  */
-export function clientKey(
-  request: FastifyRequest,
-  accessTokens: AccessTokens,
-  queueTokens: QueueTokens,
-): string {
+export function clientKey(request: FastifyRequest, identify: Identify): string {
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
-    const userId = accessTokens.verify(authorization.slice(7).trim());
+    const userId = identify.accessToken(authorization.slice(7).trim());
     if (userId) return `u:${userId}`;
   }
   const header = request.headers['queue-token'];
   const query = (request.query as Record<string, unknown> | undefined)?.token;
   const queueToken = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
   if (queueToken) {
-    const claims = queueTokens.verify(queueToken);
-    if (claims) return `u:${claims.userId}`;
+    const userId = identify.queueToken(queueToken);
+    if (userId) return `u:${userId}`;
   }
   return addressKey(request.ip);
 }
@@ -81,7 +84,7 @@ export async function registerRateLimits(
   app: FastifyInstance,
   options: RateLimitOptions,
 ): Promise<AttemptBudget> {
-  const { config, accessTokens, queueTokens, redis, prefix } = options;
+  const { config, identify, redis, prefix } = options;
   if (config.rateLimitPerMinute > 0 || config.signupsPerMinute > 0) {
     // Registered before the plugin, so the plugin sees the budget when it sees the route.
     app.addHook('onRoute', (route) => {
@@ -105,7 +108,7 @@ export async function registerRateLimits(
       global: config.rateLimitPerMinute > 0,
       max: config.rateLimitPerMinute,
       timeWindow: MINUTE_MS,
-      keyGenerator: (request) => clientKey(request, accessTokens, queueTokens),
+      keyGenerator: (request) => clientKey(request, identify),
       // Load balancers probe health often from few addresses; the checks are coalesced and cheap.
       allowList: (request) => request.url.startsWith('/health/'),
       ...(redis ? { redis, nameSpace: `${prefix}rl:` } : {}),

@@ -1,9 +1,25 @@
 import { Type } from 'typebox';
+import type { Database } from '../db/client.js';
+import type { Hook } from '../http/auth.js';
 import { errors } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { QueueStore } from '../queue/queue-store.js';
 import { coalesce } from '../shared/coalesce.js';
+import type { Metrics } from './metrics.js';
 
-export const opsRoutes: RoutePlugin = async (app, { database: db, store, metrics, guards }) => {
+/** What opsRoutes needs, wired by app.ts. */
+export interface OpsRouteOptions {
+  database: Database;
+  store: QueueStore;
+  metrics: Metrics;
+  /** The METRICS_KEY check (http/auth.ts). */
+  guards: { metrics: Hook };
+}
+
+export const opsRoutes: RoutePlugin<OpsRouteOptions> = async (
+  app,
+  { database: db, store, metrics, guards },
+) => {
   const Status = Type.Object({ status: Type.String() });
   // A probe storm costs one ping of each store per second per instance.
   const ready = coalesce(() => Promise.all([db.ping(), store.ping()]), 1000);

@@ -1,9 +1,13 @@
 import { Type } from 'typebox';
 import { fingerprint } from '../db/idempotency.js';
-import { authenticate } from '../http/auth.js';
 import { errors, IdempotencyHeaders, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import { sendOutcome } from '../http/send-outcome.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { Clock } from '../shared/clock.js';
+import type { AccessTokens } from '../users/access-token.js';
+import { authenticate } from '../users/authenticate.js';
+import type { PayForReservation } from './pay-for-reservation.js';
+import type { PaymentsService } from './payments.service.js';
 
 const PaymentSchema = Type.Object({
   paymentId: Uuid,
@@ -16,7 +20,15 @@ const PaymentSchema = Type.Object({
   paidAt: Timestamp,
 });
 
-export const paymentsRoutes: RoutePlugin = async (
+/** What paymentsRoutes needs, wired by app.ts. */
+export interface PaymentsRouteOptions {
+  payments: PaymentsService;
+  payForReservation: PayForReservation;
+  accessTokens: AccessTokens;
+  clock: Clock;
+}
+
+export const paymentsRoutes: RoutePlugin<PaymentsRouteOptions> = async (
   app,
   { payments, payForReservation, accessTokens, clock },
 ) => {

@@ -1,8 +1,10 @@
 import { Type } from 'typebox';
-import { authenticate } from '../http/auth.js';
 import { errors, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
-import type { QueueStatus } from './queue.service.js';
+import type { AccessTokens } from '../users/access-token.js';
+import { authenticate } from '../users/authenticate.js';
+import type { QueueService, QueueStatus } from './queue.service.js';
+import type { StreamHub } from './stream-hub.js';
 
 const QueueStatusSchema = Type.Object({
   token: Type.String(),
@@ -17,7 +19,15 @@ const QueueStatusSchema = Type.Object({
 
 const QueueTokenHeader = Type.Object({ 'queue-token': Type.Optional(Type.String()) });
 
-export const queueRoutes: RoutePlugin = async (app, { queue, accessTokens, streams }) => {
+/** What queueRoutes needs, wired by app.ts. */
+export interface QueueRouteOptions {
+  queue: QueueService;
+  accessTokens: AccessTokens;
+  /** This instance's open event streams. */
+  streams: StreamHub;
+}
+
+export const queueRoutes: RoutePlugin<QueueRouteOptions> = async (app, { queue, accessTokens, streams }) => {
   // Event streams are hijacked connections the server would otherwise wait on when closing:
   // a shutting-down instance ends them itself (clients reconnect to another instance).
   app.addHook('preClose', async () => streams.closeAll());

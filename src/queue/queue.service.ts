@@ -1,4 +1,3 @@
-import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { TurnBatcher } from '../shared/turn-batcher.js';
@@ -42,7 +41,8 @@ export class QueueService {
   constructor(
     private readonly store: QueueStore,
     private readonly tokens: QueueTokens,
-    private readonly concerts: ConcertsService,
+    /** Refuses (404 NOT_FOUND) a concert that does not exist; given by app.ts (the concerts service). */
+    private readonly assertConcertExists: (concertId: string) => Promise<void>,
     private readonly clock: Clock,
     private readonly timings: QueueTimings,
     private readonly settingsSource: SettingsSource,
@@ -58,7 +58,7 @@ export class QueueService {
   }
 
   async join(userId: string, concertId: string): Promise<{ created: boolean; status: QueueStatus }> {
-    await this.concerts.assertExists(concertId);
+    await this.assertConcertExists(concertId);
     const { ticket, created, started, view } = await this.joins.add(concertId, userId);
     // A line that starts (new, or after its store lost its data) admits nobody until its
     // settings are back from their source; the admission ticker would restore them too.

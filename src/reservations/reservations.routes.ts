@@ -1,9 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
-import { authenticate, gate } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { Metrics } from '../ops/metrics.js';
+import { gate } from '../queue/gate.js';
+import type { QueueService } from '../queue/queue.service.js';
+import type { Clock } from '../shared/clock.js';
+import type { AccessTokens } from '../users/access-token.js';
+import { authenticate } from '../users/authenticate.js';
+import type { ReservationsService } from './reservations.service.js';
 
 const ReservationSchema = Type.Object({
   reservationId: Uuid,
@@ -24,7 +30,17 @@ const ReservationSchema = Type.Object({
 const ReservationParams = Type.Object({ reservationId: Uuid });
 const concertFromBody = (request: FastifyRequest) => (request.body as { concertId: string }).concertId;
 
-export const reservationsRoutes: RoutePlugin = async (
+/** What reservationsRoutes needs, wired by app.ts. */
+export interface ReservationsRouteOptions {
+  reservations: ReservationsService;
+  /** Checks the queue token at the gate. */
+  queue: QueueService;
+  accessTokens: AccessTokens;
+  clock: Clock;
+  metrics: Metrics;
+}
+
+export const reservationsRoutes: RoutePlugin<ReservationsRouteOptions> = async (
   app,
   { reservations, queue, accessTokens, clock, metrics },
 ) => {

@@ -1,8 +1,16 @@
 import { Type } from 'typebox';
 import { errors, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { Clock } from '../shared/clock.js';
+import type { UsersService } from './users.service.js';
 
-export const usersRoutes: RoutePlugin = async (app, { users, clock }) => {
+/** What usersRoutes needs, wired by app.ts. */
+export interface UsersRouteOptions {
+  users: UsersService;
+  clock: Clock;
+}
+
+export const usersRoutes: RoutePlugin<UsersRouteOptions> = async (app, { users, clock }) => {
   app.post(
     '/api/v1/users',
     {

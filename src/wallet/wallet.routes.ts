@@ -1,12 +1,22 @@
 import { Type } from 'typebox';
 import { fingerprint } from '../db/idempotency.js';
-import { authenticate } from '../http/auth.js';
 import { errors, IdempotencyHeaders, Timestamp, Uuid } from '../http/schemas.js';
 import { sendOutcome } from '../http/send-outcome.js';
 import type { RoutePlugin } from '../http/types.js';
+import type { Clock } from '../shared/clock.js';
 import { MAX_CHARGE, MIN_CHARGE } from '../shared/money.js';
+import type { AccessTokens } from '../users/access-token.js';
+import { authenticate } from '../users/authenticate.js';
+import type { WalletService } from './wallet.service.js';
 
-export const walletRoutes: RoutePlugin = async (app, { wallet, accessTokens, clock }) => {
+/** What walletRoutes needs, wired by app.ts. */
+export interface WalletRouteOptions {
+  wallet: WalletService;
+  accessTokens: AccessTokens;
+  clock: Clock;
+}
+
+export const walletRoutes: RoutePlugin<WalletRouteOptions> = async (app, { wallet, accessTokens, clock }) => {
   const user = { onRequest: authenticate(accessTokens) };
 
   app.get(
