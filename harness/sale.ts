@@ -2,6 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { Signer } from '../src/auth/signer.js';
 import { addDays, todayUtc } from '../src/concerts/dates.js';
 import { QueueTokens } from '../src/queue/queue-token.js';
+import type {
+  CreatedConcert,
+  NewUser,
+  Payment,
+  QueueSettings,
+  QueueStatus,
+  Reservation,
+  ReservationListItem,
+  Seat,
+  SeatMap,
+  ShowDate,
+} from './api-types.js';
 import { AmbiguousRequestError, type ClusterClient, type HttpResponse, type TallySnapshot } from './http.js';
 import { sleep } from './wait.js';
 
@@ -171,15 +183,9 @@ const SLOT_RELEASE_GRACE_MS = 8_000;
 /** Longest list of per-user anomalies kept. */
 const MAX_ANOMALIES = 20;
 
-type QueueStatusBody = {
-  token: string;
-  status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
-  position: number | null;
-  estimatedWaitSeconds: number | null;
-  activeUntil: string | null;
-};
-type Seat = { seatNumber: number; price: number; status: 'AVAILABLE' | 'HELD' | 'SOLD' };
-type Hold = { reservationId: string; date: string; seatNumber: number };
+type QueueStatusBody = QueueStatus;
+/** A hold this user knows of: what paying for it and adopting it need. */
+type Hold = Pick<Reservation, 'reservationId' | 'date' | 'seatNumber'>;
 
 export async function runSale(options: SaleOptions): Promise<SaleResult> {
   const sale = new Sale(options);
@@ -280,7 +286,7 @@ class Sale {
     // A month ahead: far from "today" whatever the time zone of the machine.
     const first = addDays(todayUtc(Date.now()), 30);
     const route = 'POST /api/v1/admin/concerts';
-    const res = await this.client.call('POST', '/api/v1/admin/concerts', {
+    const res = await this.client.call<CreatedConcert>('POST', '/api/v1/admin/concerts', {
       route,
       headers: this.adminHeaders(),
       body: {
@@ -305,11 +311,15 @@ class Sale {
     while (this.monitoring && !this.overdue()) {
       const started = Date.now();
       try {
-        const res = await this.client.call('GET', `/api/v1/admin/concerts/${this.concertId}/queue`, {
-          route,
-          headers: this.adminHeaders(),
-          priority: true,
-        });
+        const res = await this.client.call<QueueSettings>(
+          'GET',
+          `/api/v1/admin/concerts/${this.concertId}/queue`,
+          {
+            route,
+            headers: this.adminHeaders(),
+            priority: true,
+          },
+        );
         if (res.status === 200) {
           this.samples.push({ at: started, active: res.body.active, waiting: res.body.waiting });
         } else this.sampleErrors++;
@@ -376,12 +386,18 @@ class Buyer {
     return this.record;
   }
 
-  private call(method: string, path: string, route: string, extra: { body?: unknown; key?: string } = {}) {
+  // biome-ignore lint/suspicious/noExplicitAny: as HttpResponse; callers name their route's answer
+  private call<T = any>(
+    method: string,
+    path: string,
+    route: string,
+    extra: { body?: unknown; key?: string } = {},
+  ): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = {};
     if (this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
     if (this.ticket) headers['queue-token'] = this.ticket.token;
     if (extra.key) headers['idempotency-key'] = extra.key;
-    return this.sale.client.call(method, path, {
+    return this.sale.client.call<T>(method, path, {
       route,
       headers,
       ...(extra.body !== undefined ? { body: extra.body } : {}),
@@ -393,7 +409,7 @@ class Buyer {
 
   private async signUp(): Promise<void> {
     const route = 'POST /api/v1/users';
-    const res = await this.call('POST', '/api/v1/users', route, {
+    const res = await this.call<NewUser>('POST', '/api/v1/users', route, {
       body: { name: `buyer ${this.record.index}` },
     });
     if (res.status !== 201) throw new UnexpectedResponse(route, res);
@@ -559,7 +575,7 @@ class Buyer {
     const res = await this.call('GET', `/api/v1/concerts/${id}/dates`, datesRoute);
     if (res.code === 'QUEUE_TOKEN_EXPIRED') return 'EXPIRED';
     if (res.status !== 200) throw new UnexpectedResponse(datesRoute, res);
-    const open = (res.body as { date: string; availableSeats: number }[]).filter((d) => d.availableSeats > 0);
+    const open = (res.body as ShowDate[]).filter((d) => d.availableSeats > 0);
     // The dates list leaves out shows with nothing available, so an empty one may still hide
     // held seats: look at every show of the concert before calling it sold out.
     const candidates = open.length > 0 ? [randomOf(open).date] : this.sale.dates;
@@ -581,7 +597,7 @@ class Buyer {
     const res = await this.call('GET', `/api/v1/concerts/${this.sale.concertId}/dates/${date}/seats`, route);
     if (res.code === 'QUEUE_TOKEN_EXPIRED') return 'EXPIRED';
     if (res.status !== 200) throw new UnexpectedResponse(route, res);
-    return (res.body as { seats: Seat[] }).seats;
+    return (res.body as SeatMap).seats;
   }
 
   /**
@@ -595,7 +611,7 @@ class Buyer {
     for (let attempt = 0; attempt < 3; attempt++) {
       let res: HttpResponse;
       try {
-        res = await this.call('POST', '/api/v1/reservations', route, {
+        res = await this.call<Reservation>('POST', '/api/v1/reservations', route, {
           body: { concertId: this.sale.concertId, date, seatNumber },
         });
         if (res.status === 503) throw new AmbiguousRequestError('503', res.instance);
@@ -634,19 +650,13 @@ class Buyer {
     return r ? { reservationId: r.reservationId, date: r.date, seatNumber: r.seatNumber } : undefined;
   }
 
-  private async heldReservations(): Promise<{ reservationId: string; date: string; seatNumber: number }[]> {
+  private async heldReservations(): Promise<ReservationListItem[]> {
     const route = 'GET /api/v1/reservations';
     const res = await this.call('GET', '/api/v1/reservations', route);
     if (res.status !== 200) throw new UnexpectedResponse(route, res);
-    return (
-      res.body as {
-        reservationId: string;
-        concertId: string;
-        date: string;
-        seatNumber: number;
-        status: string;
-      }[]
-    ).filter((r) => r.concertId === this.sale.concertId && r.status === 'HELD');
+    return (res.body as ReservationListItem[]).filter(
+      (r) => r.concertId === this.sale.concertId && r.status === 'HELD',
+    );
   }
 
   /**
@@ -655,7 +665,7 @@ class Buyer {
    */
   private async pay(hold: Hold): Promise<'BOUGHT' | 'EXPIRED' | 'RETRY'> {
     const route = 'POST /api/v1/payments';
-    const res = await this.call('POST', '/api/v1/payments', route, {
+    const res = await this.call<Payment>('POST', '/api/v1/payments', route, {
       body: { reservationId: hold.reservationId },
       key: `${this.sale.runId}-pay-${hold.reservationId}`,
     });

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import type {
+  CreatedConcert,
+  NewConcert,
+  NewUser,
+  QueueSettingsPatch,
+  QueueStatus,
+} from '../../harness/api-types.js';
 import { sleep } from '../../harness/wait.js';
 import { Signer } from '../../src/auth/signer.js';
 import { AccessTokens } from '../../src/users/access-token.js';
 
-/** A user as the bench drives it. */
-export interface BenchUser {
-  userId: string;
-  accessToken: string;
-  queueToken?: string;
-}
+/** A user as the bench drives it: the sign-up's answer, and the queue token once it joined. */
+export type BenchUser = Pick<NewUser, 'userId' | 'accessToken'> & { queueToken?: string };
 
 export class ApiError extends Error {
   constructor(
@@ -73,22 +76,19 @@ export class Api {
   /** A concert whose dates start tomorrow, one per day. */
   async createConcert(dates: number, seats: number, price: number, title = 'bench'): Promise<ConcertInfo> {
     const first = Date.now() + 86_400_000;
-    const list = Array.from({ length: dates }, (_, i) => ({
+    const list: NewConcert['dates'] = Array.from({ length: dates }, (_, i) => ({
       date: new Date(first + i * 86_400_000).toISOString().slice(0, 10),
       seats,
       price,
     }));
-    const created = await this.ok<{ concertId: string; dates: string[] }>('POST', '/api/v1/admin/concerts', {
+    const created = await this.ok<CreatedConcert>('POST', '/api/v1/admin/concerts', {
       headers: this.admin(),
       body: { title, venue: 'bench hall', dates: list },
     });
     return { concertId: created.concertId, dates: created.dates, seats, price };
   }
 
-  async setQueue(
-    concertId: string,
-    patch: { maxActive?: number; admitPerSecond?: number; paused?: boolean },
-  ): Promise<void> {
+  async setQueue(concertId: string, patch: QueueSettingsPatch): Promise<void> {
     await this.ok('PATCH', `/api/v1/admin/concerts/${concertId}/queue`, {
       headers: this.admin(),
       body: patch,
@@ -99,13 +99,13 @@ export class Api {
     return mapLimit(
       Array.from({ length: count }, (_, i) => i),
       concurrency,
-      (i) => this.ok<BenchUser>('POST', '/api/v1/users', { body: {}, instance: i }),
+      (i) => this.ok<NewUser>('POST', '/api/v1/users', { body: {}, instance: i }),
     );
   }
 
   async join(users: BenchUser[], concertId: string, concurrency = 32): Promise<void> {
     await mapLimit(users, concurrency, async (u, i) => {
-      const s = await this.ok<{ token: string }>('POST', '/api/v1/queue/tokens', {
+      const s = await this.ok<QueueStatus>('POST', '/api/v1/queue/tokens', {
         headers: bearer(u),
         body: { concertId },
         instance: i,
@@ -121,7 +121,7 @@ export class Api {
     while (pending.length > 0) {
       if (Date.now() > deadline) throw new Error(`${pending.length} users never became ACTIVE`);
       const states = await mapLimit(pending, 32, (u, i) =>
-        this.ok<{ status: string }>('GET', '/api/v1/queue/status', {
+        this.ok<QueueStatus>('GET', '/api/v1/queue/status', {
           headers: { 'queue-token': u.queueToken! },
           instance: i,
         }),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join as joinPath } from 'node:path';
 import { expect } from 'vitest';
+import type { CreatedConcert, NewUser, QueueSettingsPatch, QueueStatus } from '../../harness/api-types.js';
 import type { Cleanup } from '../../harness/cleanup.js';
 import { type Cluster, PROJECT_ROOT } from '../../harness/cluster.js';
 import { ClusterClient, type HttpResponse } from '../../harness/http.js';
@@ -157,7 +158,7 @@ function ok<T = unknown>(res: HttpResponse<T>, status: number, what: string): T 
 }
 
 export async function signUp(client: ClusterClient, charge = 0): Promise<Buyer> {
-  const body = ok<{ userId: string; accessToken: string }>(
+  const body = ok<NewUser>(
     await client.call('POST', '/api/v1/users', { body: { name: 'probe' } }),
     201,
     'sign-up',
@@ -184,7 +185,7 @@ export async function createConcert(
   price = 10_000,
 ): Promise<{ concertId: string; date: string }> {
   const date = addDays(todayUtc(Date.now()), 30);
-  const body = ok<{ concertId: string }>(
+  const body = ok<CreatedConcert>(
     await client.call('POST', '/api/v1/admin/concerts', {
       headers: { 'admin-key': adminKey },
       body: {
@@ -203,7 +204,7 @@ export async function setQueue(
   client: ClusterClient,
   adminKey: string,
   concertId: string,
-  settings: { paused?: boolean; maxActive?: number; admitPerSecond?: number },
+  settings: QueueSettingsPatch,
 ): Promise<void> {
   ok(
     await client.call('PATCH', `/api/v1/admin/concerts/${concertId}/queue`, {
@@ -215,12 +216,7 @@ export async function setQueue(
   );
 }
 
-export interface QueueStatus {
-  token: string;
-  status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
-  position: number | null;
-  activeUntil: string | null;
-}
+export type { QueueStatus } from '../../harness/api-types.js';
 
 export async function join(client: ClusterClient, buyer: Buyer, concertId: string): Promise<QueueStatus> {
   const res = await client.call<QueueStatus>('POST', '/api/v1/queue/tokens', {
