@@ -5,8 +5,8 @@ import { checkSale } from '../../harness/invariants.js';
 import { runSale } from '../../harness/sale.js';
 import { startService } from '../../harness/service.js';
 import { startRedisCluster } from '../../harness/stores.js';
-import { connectRedis } from '../../src/queue/redis-connection.js';
-import { lineKeys } from '../../src/queue/redis-queue-store.js';
+import { lineKeys } from '../../src/redis/keys.js';
+import { connectRedis } from '../../src/redis/connection.js';
 
 /**
  * Two real instances on a Redis Cluster of three masters of this test's own (REDIS_CLUSTER=

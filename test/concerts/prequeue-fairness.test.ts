@@ -2,10 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { drawOrder as verifierOrder } from '../../scripts/verify-draw.mjs';
-import { buildApp } from '../../src/app.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
 import { commitmentOf, drawOrder } from '../../src/concerts/draw.js';
-import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
@@ -13,6 +11,7 @@ import { queueOptions } from '../../src/queue/queue-options.js';
 import type { QueueStore } from '../../src/queue/queue-store.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { startApp, testConfig } from '../helpers/app.js';
 import { announceSkips, backends, readyRedis, serverUrls } from '../helpers/backends.js';
 
 /** Fixed seeds, so every statistic below is deterministic: the test can fail, never flake. */
@@ -88,12 +87,7 @@ describe.each(backends)('a fair pre-queue across two instances on $name', (backe
 
   beforeAll(async () => {
     database = await backend.openDatabase();
-    const config = loadConfig({
-      DATA_DIR: 'memory',
-      ADMIN_KEY: ADMIN['admin-key'],
-      RATE_LIMIT_PER_MINUTE: '0',
-      QUEUE_IDLE_TIMEOUT_SECONDS: '3600',
-    });
+    const config = testConfig({ ADMIN_KEY: ADMIN['admin-key'], QUEUE_IDLE_TIMEOUT_SECONDS: '3600' });
     const timings = queueOptions(config).timings;
     const defaults = { maxActive: 100, admitPerSecond: 20, paused: false };
     if (backend.name.includes('Redis')) {
@@ -111,9 +105,7 @@ describe.each(backends)('a fair pre-queue across two instances on $name', (backe
     }
     const secret = randomBytes(32);
     apps = await Promise.all(
-      stores.map((queueStore) =>
-        buildApp({ config, database, queueStore, secret, clock, backgroundJobs: false, webRoot: null }),
-      ),
+      stores.map((queueStore) => startApp({ config, database, queueStore, secret, clock })),
     );
   });
   afterAll(async () => {

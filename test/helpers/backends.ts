@@ -4,7 +4,7 @@ import { createScratchDatabase } from '../../harness/cluster.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import type { QueueSettings, QueueStore, QueueTimings } from '../../src/queue/queue-store.js';
-import { connectRedis } from '../../src/queue/redis-connection.js';
+import { connectRedis } from '../../src/redis/connection.js';
 
 /**
  * Where a suite can run. The embedded database and the in-process queue are always there;

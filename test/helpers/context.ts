@@ -1,16 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { buildApp } from '../../src/app.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
-import { queueOptions } from '../../src/queue/queue-options.js';
 import type { QueueStore } from '../../src/queue/queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { ADMIN_KEY, openQueueStore, startApp, testConfig } from './app.js';
 import { type Backend, resetDatabase } from './backends.js';
 
-export const ADMIN_KEY = 'test-admin-key-0123456789';
+export { ADMIN_KEY } from './app.js';
 
 export interface Response<T = any> {
   status: number;
@@ -158,27 +156,21 @@ export function useService(backend: Backend, options: ServiceOptions = {}): () =
   });
   beforeEach(async () => {
     await resetDatabase(database);
-    const config = loadConfig({
-      DATA_DIR: 'memory',
-      ADMIN_KEY,
-      RATE_LIMIT_PER_MINUTE: '0',
+    const config = testConfig({
       QUEUE_ADMIT_PER_SECOND: '1000',
       QUEUE_MAX_ACTIVE: '1000',
       ...options.env,
     });
     const clock = new ManualClock();
-    const store = await backend.openQueueStore(queueOptions(config).timings, queueOptions(config).defaults);
+    const store = await openQueueStore(backend, config);
     dispose = () => store.dispose();
-    const app = await buildApp({
+    const app = await startApp({
       config,
       database,
       queueStore: store,
-      secret: randomBytes(32),
       clock,
       backgroundJobs: options.backgroundJobs ?? false,
-      webRoot: null,
     });
-    await app.ready();
     context = new TestContext(app, clock, store, config, database);
   });
   afterEach(async () => {

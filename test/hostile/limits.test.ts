@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
+import { startApp, testConfig } from '../helpers/app.js';
 import { announceSkips, backends, readyRedis, serverUrls } from '../helpers/backends.js';
 import { ADMIN_KEY, useService } from '../helpers/context.js';
 import { expectProblem } from './problem.js';
@@ -158,14 +157,13 @@ describe.runIf(serverUrls.redis && serverUrls.database)('budgets across instance
   let database: Database;
   let redis: Awaited<ReturnType<typeof readyRedis>>;
   const apps: App[] = [];
+  const disposers: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
     database = await backends[1]!.openDatabase();
     redis = await readyRedis(serverUrls.redis!);
     const prefix = `bo-test-rl-${randomBytes(4).toString('hex')}:`;
-    const config = loadConfig({
-      DATA_DIR: 'memory',
-      ADMIN_KEY,
+    const config = testConfig({
       RATE_LIMIT_PER_MINUTE: '6',
       SIGNUP_LIMIT_PER_MINUTE: '4',
       ADMIN_KEY_FAILURES_PER_HOUR: '2',
@@ -177,22 +175,13 @@ describe.runIf(serverUrls.redis && serverUrls.database)('budgets across instance
         admitPerSecond: 10,
         paused: false,
       });
-      const app = await buildApp({
-        config,
-        database,
-        queueStore: store,
-        secret,
-        webRoot: null,
-        backgroundJobs: false,
-        redis,
-        redisPrefix: prefix,
-      });
-      app.addHook('onClose', () => store.dispose());
-      apps.push(app);
+      disposers.push(() => store.dispose());
+      apps.push(await startApp({ config, database, queueStore: store, secret, redis, redisPrefix: prefix }));
     }
   });
   afterAll(async () => {
     for (const app of apps) await app.close();
+    for (const dispose of disposers) await dispose();
     redis?.disconnect();
     await database?.close();
   });

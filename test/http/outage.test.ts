@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually } from '../../harness/wait.js';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
+import { startApp, testConfig } from '../helpers/app.js';
 import { openScratchDatabase, readyRedis, serverUrls } from '../helpers/backends.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -33,18 +32,15 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store
     redisUrl.port = String(redisProxy.port);
     const redis = await readyRedis(redisUrl.toString());
     disconnect = () => redis.disconnect();
-    const config = loadConfig({
-      DATA_DIR: 'memory',
-      RATE_LIMIT_PER_MINUTE: '0',
-      ADMIN_KEY: 'outage-admin-key-0123',
-    });
+    const config = testConfig({ ADMIN_KEY: 'outage-admin-key-0123' });
     store = new RedisQueueStore(
       redis,
       queueOptions(config).timings,
       { maxActive: 10, admitPerSecond: 10, paused: false },
       { prefix: `bo-outage-${randomBytes(4).toString('hex')}:` },
     );
-    app = await buildApp({ config, database, queueStore: store, secret: randomBytes(32), webRoot: null });
+    // With its background jobs, as a running instance has them while its stores go away.
+    app = await startApp({ config, database, queueStore: store, backgroundJobs: true });
   });
 
   afterAll(async () => {

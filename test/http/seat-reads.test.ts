@@ -2,18 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
 import { seatVersionKey } from '../../src/concerts/seat-changes.js';
 import { MAX_AGE_MS } from '../../src/concerts/seat-read-cache.js';
-import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import { openDatabase } from '../../src/db/client.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { startApp, testConfig } from '../helpers/app.js';
 import { openScratchDatabase, readyRedis, resetDatabase, serverUrls } from '../helpers/backends.js';
-import { ADMIN_KEY, TestContext } from '../helpers/context.js';
+import { TestContext } from '../helpers/context.js';
 
 const HOLD_TTL_MS = 60_000;
 const SEATS = 200;
@@ -55,10 +54,7 @@ function useInstances(kind: 'embedded' | 'server', count: number): () => Service
   });
   beforeEach(async () => {
     await resetDatabase(database);
-    const config = loadConfig({
-      DATA_DIR: 'memory',
-      ADMIN_KEY,
-      RATE_LIMIT_PER_MINUTE: '0',
+    const config = testConfig({
       QUEUE_ADMIT_PER_SECOND: '1000',
       QUEUE_MAX_ACTIVE: '1000',
       HOLD_TTL_SECONDS: String(HOLD_TTL_MS / 1000),
@@ -83,17 +79,7 @@ function useInstances(kind: 'embedded' | 'server', count: number): () => Service
       } else {
         store = new MemoryQueueStore(timings, defaults);
       }
-      const app = await buildApp({
-        config,
-        database,
-        queueStore: store,
-        ...redisOptions,
-        secret,
-        clock,
-        backgroundJobs: false,
-        webRoot: null,
-      });
-      await app.ready();
+      const app = await startApp({ config, database, queueStore: store, ...redisOptions, secret, clock });
       disposers.push(() => app.close());
       instances.push(new TestContext(app, clock, store, config, database));
     }

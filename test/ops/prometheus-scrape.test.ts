@@ -5,13 +5,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
-import { loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
+import { startApp, testConfig } from '../helpers/app.js';
 
 /**
  * A real Prometheus (Debian's `prometheus` package) on a spare loopback port with its own data
@@ -78,16 +77,12 @@ describe('Prometheus and Grafana', () => {
     beforeAll(async () => {
       expect(existsSync(PROMETHEUS), `${PROMETHEUS} missing: apt-get install -y prometheus`).toBe(true);
       database = await openDatabase({ url: undefined, dataDir: 'memory' });
-      const config = loadConfig({
-        DATA_DIR: 'memory',
-        ADMIN_KEY,
-        RATE_LIMIT_PER_MINUTE: '0',
-        HOST: '127.0.0.1',
-      });
+      const config = testConfig({ ADMIN_KEY, HOST: '127.0.0.1' });
       const store = new MemoryQueueStore(queueOptions(config).timings, queueOptions(config).defaults);
       const secret = randomBytes(32);
       for (let i = 0; i < 2; i++) {
-        const app = await buildApp({ config, database, queueStore: store, secret, webRoot: null });
+        // The metrics scraped include what the background jobs keep up to date.
+        const app = await startApp({ config, database, queueStore: store, secret, backgroundJobs: true });
         await app.listen({ port: 0, host: '127.0.0.1' });
         apps.push(app);
         targets.push(`127.0.0.1:${(app.server.address() as { port: number }).port}`);

@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually } from '../../harness/wait.js';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
+import { startApp, testConfig } from '../helpers/app.js';
 import { openScratchDatabase, readyRedis, serverUrls } from '../helpers/backends.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -90,25 +89,14 @@ describe.skipIf(!serverUrls.database || !serverUrls.redis)('after a payment comm
     redisUrl.port = String(redisProxy.port);
     const redis = await readyRedis(redisUrl.toString());
     disconnect = () => redis.disconnect();
-    const config = loadConfig({
-      DATA_DIR: 'memory',
-      RATE_LIMIT_PER_MINUTE: '0',
-      ADMIN_KEY: 'after-commit-admin-key',
-    });
+    const config = testConfig({ ADMIN_KEY: 'after-commit-admin-key' });
     store = new RedisQueueStore(
       redis,
       queueOptions(config).timings,
       { maxActive: 10, admitPerSecond: 10, paused: false },
       { prefix: `bo-after-commit-${randomBytes(4).toString('hex')}:` },
     );
-    app = await buildApp({
-      config,
-      database,
-      queueStore: store,
-      secret: randomBytes(32),
-      webRoot: null,
-      backgroundJobs: false,
-    });
+    app = await startApp({ config, database, queueStore: store });
   });
 
   afterAll(async () => {

@@ -3,14 +3,13 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../../harness/stores.js';
 import { eventually } from '../../harness/wait.js';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { AdmissionTicker } from '../../src/queue/admission-ticker.js';
 import type { QueueSettings, QueueTimings } from '../../src/queue/queue-store.js';
-import { connectRedis } from '../../src/queue/redis-connection.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
+import { connectRedis } from '../../src/redis/connection.js';
 import { type Clock, ManualClock } from '../../src/shared/clock.js';
+import { startApp, testConfig } from '../helpers/app.js';
 
 /**
  * A Redis that comes back empty (FLUSHALL here; a failover to an empty replica alike), on a
@@ -98,23 +97,14 @@ describe('a Redis that comes back empty', () => {
 
   it('when Redis is flushed under a running instance, then /health/ready and /metrics show the loss and an old token reads EXPIRED', async () => {
     const adminKey = 'redis-empty-admin-key';
-    const config = loadConfig({ DATA_DIR: 'memory', ADMIN_KEY: adminKey, RATE_LIMIT_PER_MINUTE: '0' });
+    const config = testConfig({ ADMIN_KEY: adminKey });
     const database = await openDatabase({ url: undefined, dataDir: 'memory' });
     const clock = new ManualClock();
     const store = new RedisQueueStore(redis, TIMINGS, DEFAULTS, {
       prefix: `bo-empty-${randomBytes(4).toString('hex')}:`,
     });
-    const app = await buildApp({
-      config,
-      database,
-      queueStore: store,
-      secret: randomBytes(32),
-      clock,
-      backgroundJobs: true,
-      webRoot: null,
-    });
+    const app = await startApp({ config, database, queueStore: store, clock, backgroundJobs: true });
     try {
-      await app.ready();
       const ready = async () => (await app.inject({ method: 'GET', url: '/health/ready' })).json();
       const concert = await app.inject({
         method: 'POST',
