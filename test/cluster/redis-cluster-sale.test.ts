@@ -5,8 +5,9 @@ import { checkSale } from '../../harness/invariants.js';
 import { runSale } from '../../harness/sale.js';
 import { startService } from '../../harness/service.js';
 import { startRedisCluster } from '../../harness/stores.js';
-import { lineKeys } from '../../src/redis/keys.js';
 import { connectRedis } from '../../src/redis/connection.js';
+import { lineKeys } from '../../src/redis/keys.js';
+import { adminUrl, requireServers, serversReady } from './support.js';
 
 /**
  * Two real instances on a Redis Cluster of three masters of this test's own (REDIS_CLUSTER=
@@ -14,11 +15,7 @@ import { connectRedis } from '../../src/redis/connection.js';
  * the shards, and every invariant of the cluster test holds for each.
  */
 
-const adminUrl = process.env.TEST_DATABASE_URL;
-const reason =
-  'the Redis Cluster sale needs TEST_DATABASE_URL (an admin connection that may CREATE DATABASE)';
-if (!adminUrl && process.env.CI) throw new Error(reason);
-if (!adminUrl) console.warn(`[redis cluster sale] skipped: ${reason}`);
+requireServers('redis cluster sale');
 
 const CONCERTS = 3;
 const USERS = 120;
@@ -33,7 +30,7 @@ const SERVER_SETTINGS = {
 
 const cleanups: (() => Promise<void>)[] = [];
 
-describe.skipIf(!adminUrl)('Redis Cluster: three masters, two instances, three concerts at once', () => {
+describe.skipIf(!serversReady)('Redis Cluster: three masters, two instances, three concerts at once', () => {
   beforeAll(async () => {
     await buildServer();
   }, 120_000);

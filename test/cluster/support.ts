@@ -12,6 +12,7 @@ import { type ServerEnv as HarnessServerEnv, serverEnv as harnessServerEnv } fro
 import { RedisServer } from '../../harness/stores.js';
 import { eventually, sleep } from '../../harness/wait.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
+import { serverUrls, skipWithout } from '../helpers/backends.js';
 
 /**
  * What the cluster suites share: the servers they need, the environment of an instance, a
@@ -19,15 +20,13 @@ import { addDays, todayUtc } from '../../src/concerts/dates.js';
  * a time (for probes that aim a request at one chosen instance).
  */
 
-export const adminUrl = process.env.TEST_DATABASE_URL;
+export const adminUrl = serverUrls.database;
 /** The PostgreSQL server for scratch databases; Redis is each run's own (ownRedis). */
 export const serversReady = Boolean(adminUrl);
 
-/** Throws in CI (running without the servers would pass by skipping), warns elsewhere. */
+/** The suites' one skip rule (test/helpers/backends.ts: skipWithout): they need the PostgreSQL server. */
 export function requireServers(suite: string): void {
-  const reason = `${suite} needs TEST_DATABASE_URL (an admin connection that may CREATE DATABASE, e.g. postgres://postgres@127.0.0.1:5432/postgres) and the redis-server binary`;
-  if (!serversReady && process.env.CI) throw new Error(reason);
-  if (!serversReady) console.warn(`[${suite}] skipped: ${reason}`);
+  skipWithout(suite, ['database'], 'scratch databases; the redis-server binary is needed too');
 }
 
 /**

@@ -3,13 +3,13 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { drawOrder as verifierOrder } from '../../scripts/verify-draw.mjs';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
-import { commitmentOf, drawOrder } from '../../src/concerts/draw.js';
 import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import type { QueueStore } from '../../src/queue/queue-store.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
+import { commitmentOf, drawOrder } from '../../src/sale/draw.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { startApp, testConfig } from '../helpers/app.js';
 import { announceSkips, backends, readyRedis, serverUrls } from '../helpers/backends.js';
@@ -90,7 +90,7 @@ describe.each(backends)('a fair pre-queue across two instances on $name', (backe
     const config = testConfig({ ADMIN_KEY: ADMIN['admin-key'], QUEUE_IDLE_TIMEOUT_SECONDS: '3600' });
     const timings = queueOptions(config).timings;
     const defaults = { maxActive: 100, admitPerSecond: 20, paused: false };
-    if (backend.name.includes('Redis')) {
+    if (backend.kind === 'servers') {
       // Two instances: each its own connection, one shared line.
       const prefix = `bo-test-${randomBytes(4).toString('hex')}:`;
       const connections = await Promise.all([readyRedis(serverUrls.redis!), readyRedis(serverUrls.redis!)]);

@@ -13,6 +13,8 @@ import { connectRedis } from '../../src/redis/connection.js';
  */
 export interface Backend {
   name: string;
+  /** The embedded database and in-process queue, or the PostgreSQL server and Redis. */
+  kind: 'embedded' | 'servers';
   openDatabase(): Promise<Database>;
   openQueueStore(
     timings: QueueTimings,
@@ -22,6 +24,7 @@ export interface Backend {
 
 const embedded: Backend = {
   name: 'embedded PGlite + in-process queue',
+  kind: 'embedded',
   openDatabase: () => openDatabase({ url: undefined, dataDir: 'memory' }),
   async openQueueStore(timings, defaults) {
     return Object.assign(new MemoryQueueStore(timings, defaults), { dispose: async () => {} });
@@ -31,6 +34,7 @@ const embedded: Backend = {
 function serverBackend(databaseUrl: string, redisUrl: string): Backend {
   return {
     name: 'PostgreSQL server + Redis queue',
+    kind: 'servers',
     openDatabase: () => openScratchDatabase(databaseUrl),
     async openQueueStore(timings, defaults) {
       const { RedisQueueStore } = await import('../../src/queue/redis-queue-store.js');
@@ -74,23 +78,43 @@ export async function openScratchDatabase(
   };
 }
 
+/**
+ * The one rule for the server stores, for every suite: TEST_DATABASE_URL names the PostgreSQL
+ * server (an admin connection that may CREATE DATABASE) and TEST_REDIS_URL the Redis; nothing
+ * is probed or guessed. A suite that needs one that is not named is skipped, with one warning
+ * that says what to set, except in CI, where skipping would pass silently: there it fails.
+ */
 export const serverUrls = {
   database: process.env.TEST_DATABASE_URL,
   redis: process.env.TEST_REDIS_URL,
 };
 
+export type ServerStore = 'database' | 'redis';
+
+const VARIABLE: Record<ServerStore, string> = { database: 'TEST_DATABASE_URL', redis: 'TEST_REDIS_URL' };
+const warnedSuites = new Set<string>();
+
+/** Whether `suite` must be skipped here for want of `needs` (see serverUrls); `why` says what it needs them for. */
+export function skipWithout(suite: string, needs: ServerStore[], why?: string): boolean {
+  const missing = needs.filter((store) => !serverUrls[store]).map((store) => VARIABLE[store]);
+  if (missing.length === 0) return false;
+  const reason = `[${suite}] needs ${missing.join(' and ')}${why ? ` (${why})` : ''}`;
+  if (process.env.CI) throw new Error(`${reason}: CI must run it`);
+  if (!warnedSuites.has(suite)) {
+    warnedSuites.add(suite);
+    console.warn(`${reason}: skipped — set it to run this suite (CI does)`);
+  }
+  return true;
+}
+
+/** Every suite runs on each backend available: the embedded one, and the servers when both are named. */
 export const backends: Backend[] = [embedded];
 if (serverUrls.database && serverUrls.redis)
   backends.push(serverBackend(serverUrls.database, serverUrls.redis));
 
-let warned = false;
-/** Says once per file which implementations are skipped, and why. */
+/** Says once per file that the servers backend is skipped, and why (the rule of skipWithout). */
 export function announceSkips(suite: string): void {
-  if (warned || backends.length > 1) return;
-  warned = true;
-  console.warn(
-    `[${suite}] skipped: PostgreSQL server + Redis queue — set TEST_DATABASE_URL and TEST_REDIS_URL to run it (CI does)`,
-  );
+  skipWithout(suite, ['database', 'redis'], 'the PostgreSQL server + Redis queue backend');
 }
 
 const TABLES = [
@@ -105,7 +129,13 @@ const TABLES = [
   'users',
 ];
 
-/** Empties every table between tests; far cheaper than a new database. */
+/**
+ * Empties, between tests, the tables that requests fill, and by CASCADE every table that
+ * references them; far cheaper than a new database. The sale sampler's tables are left:
+ * `sale_sampler` holds the one row a migration writes and the sampler needs, and
+ * `sale_samples` / `sale_admissions` are written by the sampler only, whose suite opens a
+ * database of its own.
+ */
 export async function resetDatabase(database: Database): Promise<void> {
   await database.db.execute(sql.raw(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`));
 }

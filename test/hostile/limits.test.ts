@@ -4,7 +4,7 @@ import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import { startApp, testConfig } from '../helpers/app.js';
-import { announceSkips, backends, readyRedis, serverUrls } from '../helpers/backends.js';
+import { announceSkips, backends, readyRedis, serverUrls, skipWithout } from '../helpers/backends.js';
 import { ADMIN_KEY, useService } from '../helpers/context.js';
 import { expectProblem } from './problem.js';
 
@@ -153,7 +153,13 @@ describe.each(backends)('abuse limits on $name', (backend) => {
   });
 });
 
-describe.runIf(serverUrls.redis && serverUrls.database)('budgets across instances (Redis)', () => {
+const skipServers = skipWithout(
+  'limits across instances',
+  ['database', 'redis'],
+  'two instances sharing Redis',
+);
+
+describe.skipIf(skipServers)('budgets across instances (Redis)', () => {
   let database: Database;
   let redis: Awaited<ReturnType<typeof readyRedis>>;
   const apps: App[] = [];

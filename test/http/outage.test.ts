@@ -6,13 +6,12 @@ import type { App } from '../../src/http/types.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
 import { startApp, testConfig } from '../helpers/app.js';
-import { openScratchDatabase, readyRedis, serverUrls } from '../helpers/backends.js';
+import { openScratchDatabase, readyRedis, serverUrls, skipWithout } from '../helpers/backends.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
-const reason = 'needs TEST_DATABASE_URL and TEST_REDIS_URL (a PostgreSQL server and Redis to cut off)';
-if (!serverUrls.database || !serverUrls.redis) console.warn(`[outage] skipped: ${reason}`);
+const skip = skipWithout('outage', ['database', 'redis'], 'a PostgreSQL server and Redis to cut off');
 
-describe.skipIf(!serverUrls.database || !serverUrls.redis)('when a backing store goes away', () => {
+describe.skipIf(skip)('when a backing store goes away', () => {
   let pgProxy: TcpProxy;
   let redisProxy: TcpProxy;
   let database: Database;

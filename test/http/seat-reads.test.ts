@@ -2,16 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { seatVersionKey } from '../../src/concerts/seat-changes.js';
 import { MAX_AGE_MS } from '../../src/concerts/seat-read-cache.js';
 import type { Database } from '../../src/db/client.js';
 import { openDatabase } from '../../src/db/client.js';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
+import { seatVersionKey } from '../../src/redis/keys.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { startApp, testConfig } from '../helpers/app.js';
-import { openScratchDatabase, readyRedis, resetDatabase, serverUrls } from '../helpers/backends.js';
+import {
+  openScratchDatabase,
+  readyRedis,
+  resetDatabase,
+  serverUrls,
+  skipWithout,
+} from '../helpers/backends.js';
 import { TestContext } from '../helpers/context.js';
 
 const HOLD_TTL_MS = 60_000;
@@ -19,9 +25,11 @@ const SEATS = 200;
 const RACING_BUYERS = 100;
 const READ_LOOPS = 8;
 
-const serverReason = 'needs TEST_DATABASE_URL and TEST_REDIS_URL (instances that share PostgreSQL and Redis)';
-const haveServers = Boolean(serverUrls.database && serverUrls.redis);
-if (!haveServers) console.warn(`[seat reads] skipped on PostgreSQL server + Redis: ${serverReason}`);
+const haveServers = !skipWithout(
+  'seat reads',
+  ['database', 'redis'],
+  'instances that share PostgreSQL and Redis',
+);
 
 type Buyer = Awaited<ReturnType<TestContext['activeBuyer']>>;
 

@@ -7,11 +7,10 @@ import type { App } from '../../src/http/types.js';
 import { queueOptions } from '../../src/queue/queue-options.js';
 import { RedisQueueStore } from '../../src/queue/redis-queue-store.js';
 import { startApp, testConfig } from '../helpers/app.js';
-import { openScratchDatabase, readyRedis, serverUrls } from '../helpers/backends.js';
+import { openScratchDatabase, readyRedis, serverUrls, skipWithout } from '../helpers/backends.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
-const reason = 'needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL to watch, Redis to cut off)';
-if (!serverUrls.database || !serverUrls.redis) console.warn(`[after commit] skipped: ${reason}`);
+const skip = skipWithout('after commit', ['database', 'redis'], 'PostgreSQL to watch, Redis to cut off');
 
 /**
  * A loopback proxy in front of PostgreSQL that, once armed, holds back the answer to the first
@@ -68,7 +67,7 @@ class AnswerInterceptor {
   }
 }
 
-describe.skipIf(!serverUrls.database || !serverUrls.redis)('after a payment commits', () => {
+describe.skipIf(skip)('after a payment commits', () => {
   let pg: AnswerInterceptor;
   let redisProxy: TcpProxy;
   let database: Database;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import { serverUrls, skipWithout } from '../helpers/backends.js';
 
-const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Long enough for a local or CI service container, short enough not to stall collection. */
 const PROBE_TIMEOUT_MS = 1_000;
 
@@ -11,24 +11,24 @@ export interface RedisTarget {
   /** Why Redis cannot be used, when it cannot. */
   problem: string | null;
   /**
-   * In CI with TEST_REDIS_URL given, Redis is part of the build: an unreachable one must fail
-   * the Redis tests rather than quietly skip them.
+   * TEST_REDIS_URL names it: an unreachable one must fail the Redis tests rather than quietly
+   * skip them (the one rule of test/helpers/backends.ts).
    */
   required: boolean;
 }
 
 let probed: Promise<RedisTarget> | undefined;
 
-/** Whether a Redis answers at TEST_REDIS_URL (or the local default); asked once per test file. */
+/** Whether a Redis answers at TEST_REDIS_URL; asked once per test file. */
 export function redisTarget(): Promise<RedisTarget> {
   probed ??= probe();
   return probed;
 }
 
 async function probe(): Promise<RedisTarget> {
-  const explicit = process.env.TEST_REDIS_URL;
-  const url = explicit || LOCAL_REDIS_URL;
-  const required = Boolean(process.env.CI) && Boolean(explicit);
+  const url = serverUrls.redis;
+  if (!url) return { url: '', reachable: false, problem: 'TEST_REDIS_URL is not set', required: false };
+  const required = true;
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: PROBE_TIMEOUT_MS,
@@ -55,21 +55,17 @@ async function probe(): Promise<RedisTarget> {
 }
 
 /**
- * Says clearly which suite does not run and why, and returns whether to skip it. A required
+ * Whether to skip the suite, by the one rule (test/helpers/backends.ts: skipWithout). A named
  * Redis that is down is not skipped: its tests run and fail on connecting.
  */
 export function shouldSkipRedis(target: RedisTarget, suite: string): boolean {
-  if (target.reachable) return false;
-  if (target.required) return false;
-  console.warn(
-    `[${suite}] Redis suite SKIPPED: ${target.problem}. Start Redis or set TEST_REDIS_URL to run it.`,
-  );
-  return true;
+  if (target.reachable || target.required) return false;
+  return skipWithout(suite, ['redis']);
 }
 
 export function connect(target: RedisTarget, options: RedisOptions = {}): Redis {
   if (!target.reachable)
-    throw new Error(`Redis tests required (CI with TEST_REDIS_URL) but ${target.problem}`);
+    throw new Error(`Redis tests required (TEST_REDIS_URL is set) but ${target.problem}`);
   return new Redis(target.url, { maxRetriesPerRequest: 1, ...options });
 }
 

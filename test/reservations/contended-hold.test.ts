@@ -1,12 +1,12 @@
 import { and, count, eq, sql } from 'drizzle-orm';
 import { describe, expect, test } from 'vitest';
 import { reservations } from '../../src/db/schema.js';
-import { backends } from '../helpers/backends.js';
+import { backends, skipWithout } from '../helpers/backends.js';
 import { useService } from '../helpers/context.js';
 
 // Two transactions at once need a server: the embedded engine has one connection.
-const server = backends.find((b) => b.name.startsWith('PostgreSQL'));
-if (!server) console.warn('[contended hold] skipped: needs TEST_DATABASE_URL and TEST_REDIS_URL');
+const server = backends.find((b) => b.kind === 'servers');
+skipWithout('contended hold', ['database', 'redis'], 'two transactions at once');
 
 describe.skipIf(!server)('a seat being taken on the PostgreSQL server', () => {
   const service = useService(server ?? backends[0]!);
