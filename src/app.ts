@@ -45,6 +45,7 @@ import { reservationsRoutes } from './reservations/reservations.routes.js';
 import { ReservationsService } from './reservations/reservations.service.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { coalesce } from './shared/coalesce.js';
+import type { TurnScheduler } from './shared/turn-batcher.js';
 import { AccessTokens } from './users/access-token.js';
 import { usersRoutes } from './users/users.routes.js';
 import { UsersService } from './users/users.service.js';
@@ -58,6 +59,8 @@ export interface AppOptions {
   /** Signs user and queue tokens. */
   secret: Buffer;
   clock?: Clock;
+  /** When the queue's per-turn batches leave (default: the end of the event-loop turn); tests hold them. */
+  turnScheduler?: TurnScheduler;
   /** A pino logger; none logs nothing. */
   logger?: FastifyBaseLogger;
   /** The admission ticker and the hold sweeper; tests that drive time by hand turn them off. */
@@ -156,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     clock,
     timings,
     queueSettingsSource,
+    options.turnScheduler,
   );
 
   const admittedHere = new Map<string, number>();

@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
-import { TurnBatcher } from '../shared/turn-batcher.js';
+import { endOfTurn, TurnBatcher, type TurnScheduler } from '../shared/turn-batcher.js';
 import { estimateWaitSeconds } from './queue-rules.js';
 import type {
   JoinResult,
@@ -46,14 +46,18 @@ export class QueueService {
     private readonly clock: Clock,
     private readonly timings: QueueTimings,
     private readonly settingsSource: SettingsSource,
+    /** When a turn's batches leave (tests hold them to make "one turn" exact). */
+    endTurn: TurnScheduler = endOfTurn,
   ) {
     this.views = new TurnBatcher(
       (concertId, tickets) => store.viewMany(concertId, tickets, clock.now(), true),
       STORE_BATCH,
+      endTurn,
     );
     this.joins = new TurnBatcher(
       (concertId, userIds) => store.joinMany(concertId, userIds, clock.now()),
       STORE_BATCH,
+      endTurn,
     );
   }
 

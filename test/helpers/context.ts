@@ -5,6 +5,7 @@ import type { Database } from '../../src/db/client.js';
 import type { App } from '../../src/http/types.js';
 import type { QueueStore } from '../../src/queue/queue-store.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import type { TurnScheduler } from '../../src/shared/turn-batcher.js';
 import { ADMIN_KEY, openQueueStore, startApp, testConfig } from './app.js';
 import { type Backend, resetDatabase } from './backends.js';
 
@@ -137,6 +138,8 @@ export class TestContext {
 export interface ServiceOptions {
   env?: Record<string, string>;
   backgroundJobs?: boolean;
+  /** When the queue's per-turn batches leave; a test that counts store calls holds them. */
+  turnScheduler?: TurnScheduler;
 }
 
 /**
@@ -170,6 +173,7 @@ export function useService(backend: Backend, options: ServiceOptions = {}): () =
       queueStore: store,
       clock,
       backgroundJobs: options.backgroundJobs ?? false,
+      ...(options.turnScheduler ? { turnScheduler: options.turnScheduler } : {}),
     });
     context = new TestContext(app, clock, store, config, database);
   });
