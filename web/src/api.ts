@@ -3,15 +3,15 @@
 // never on status numbers or English titles. Every type of a body comes from api-types.gen.ts,
 // generated from the server's own OpenAPI document (`npm run generate:web-types`), so the app
 // cannot drift from what the routes declare.
-import type { RequestBody as Body, SuccessBody as Ok, ServerErrorCode } from './api-types.gen';
+import type { RequestBody as Body, components, SuccessBody as Ok, ServerErrorCode } from './api-types.gen';
 
 export type Concert = Ok<'/api/v1/concerts', 'get'>[number];
 export type QueueStatus = Ok<'/api/v1/queue/tokens', 'post'>;
 export type ShowDate = Ok<'/api/v1/concerts/{concertId}/dates', 'get'>[number];
 export type SeatMap = Ok<'/api/v1/concerts/{concertId}/dates/{date}/seats', 'get'>;
-export type Seat = SeatMap['seats'][number];
+export type Seat = SeatMap['seats'][number] & SeatPlace;
 export type SeatStatus = Seat['status'];
-export type Reservation = Ok<'/api/v1/reservations', 'post'>;
+export type Reservation = Ok<'/api/v1/reservations', 'post'> & SeatPlace;
 export type Balance = Ok<'/api/v1/balance', 'get'>;
 export type Charge = Ok<'/api/v1/balance/charges', 'post'>;
 export type Payment = Ok<'/api/v1/payments', 'post'>;
@@ -23,19 +23,61 @@ export type SalePoint = SaleSamples['samples'][number];
 export type NewConcert = Body<'/api/v1/admin/concerts', 'post'>;
 export type NewUser = Ok<'/api/v1/users', 'post'>;
 
-/** Every code the service sends, plus two of the client's own: NETWORK (no answer) and UNKNOWN. */
-export type ErrorCode = ServerErrorCode | 'NETWORK' | 'UNKNOWN';
-
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  code?: string;
-  detail?: string;
-  position?: number;
-  estimatedWaitSeconds?: number;
-  [member: string]: unknown;
+// ---- TEMPORARY (issue 17): written from API.md until the server's schemas for seating plans land;
+// replaced by aliases of the generated types once `npm run generate:web-types` knows them.
+/** A section of a show at a glance (GET …/dates/{date}/sections). */
+export interface Section {
+  section: string;
+  grade: string;
+  price: number;
+  totalSeats: number;
+  availableSeats: number;
 }
+/** Where a seat is: every seat, reservation and paid seat reports it. */
+export interface SeatPlace {
+  seatNumber: number;
+  section?: string;
+  row?: number;
+  number?: number;
+  grade?: string;
+}
+export interface PaidSeat extends SeatPlace {
+  reservationId: string;
+  price: number;
+}
+export type PaymentWithSeats = Payment & { reservationIds?: string[]; seats?: PaidSeat[] };
+export type HoldRequest = { seatNumbers: number[] } | { quantity: number; section?: string; grade?: string };
+/** One row of a seating plan: a section, its grade and price, seats in each row front first. */
+export interface PlanSection {
+  section: string;
+  grade: string;
+  price: number;
+  rows: number[];
+}
+export interface SectionSales {
+  section: string;
+  grade: string;
+  price: number;
+  totalSeats: number;
+  availableSeats: number;
+  heldSeats: number;
+  soldSeats: number;
+}
+export interface DateSeating {
+  date: string;
+  cancelled?: boolean;
+  sections: SectionSales[];
+}
+// ---- end TEMPORARY
+
+/** Every code the service sends, plus two of the client's own: NETWORK (no answer) and UNKNOWN. */
+export type ErrorCode = ServerErrorCode | 'NETWORK' | 'UNKNOWN' | 'SECTION_NOT_FOUND'; // TEMPORARY: until generated
+
+/**
+ * A problem+json body as the server declares it. Partial: a proxy or a crashed upstream may send
+ * a body with members missing, or none at all.
+ */
+export type Problem = Partial<components['schemas']['Problem']>;
 
 export class ApiError extends Error {
   readonly code: ErrorCode;
@@ -44,12 +86,13 @@ export class ApiError extends Error {
   /** Seconds to wait before trying again, from a `Retry-After` header. */
   readonly retryAfter: number | null;
 
-  constructor(status: number, problem: Problem, retryAfter: number | null = null) {
+  /** `code` names a failure of the client's own (NETWORK) or one it infers without a body. */
+  constructor(status: number, problem: Problem, retryAfter: number | null = null, code?: ErrorCode) {
     super(problem.detail ?? problem.title ?? `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.problem = problem;
-    this.code = (problem.code as ErrorCode | undefined) ?? (status >= 500 ? 'UNAVAILABLE' : 'UNKNOWN');
+    this.code = code ?? problem.code ?? (status >= 500 ? 'UNAVAILABLE' : 'UNKNOWN');
     this.retryAfter = retryAfter;
   }
 }
@@ -87,7 +130,7 @@ async function request<T>(path: string, options: RequestOptions = {}): Promise<T
     });
   } catch (cause) {
     if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
-    throw new ApiError(0, { code: 'NETWORK', title: 'Network error' });
+    throw new ApiError(0, { title: 'Network error' }, null, 'NETWORK');
   }
 
   if (response.status === 204) return undefined as T;
@@ -143,8 +186,18 @@ export const api = {
   listDates: (c: Credentials, concertId: string) =>
     request<ShowDate[]>(`/api/v1/concerts/${enc(concertId)}/dates`, c),
 
-  seatMap: (c: Credentials, concertId: string, date: string, signal?: AbortSignal) =>
-    request<SeatMap>(`/api/v1/concerts/${enc(concertId)}/dates/${enc(date)}/seats`, { ...c, signal }),
+  /** The venue at a glance: every section of a show in plan order. */
+  sections: (c: Credentials, concertId: string, date: string, signal?: AbortSignal) =>
+    request<Section[]>(`/api/v1/concerts/${enc(concertId)}/dates/${enc(date)}/sections`, { ...c, signal }),
+
+  /** One section's seats (a show of any size), or every seat of a small show without `section`. */
+  seatMap: (c: Credentials, concertId: string, date: string, section?: string, signal?: AbortSignal) =>
+    request<SeatMap>(
+      `/api/v1/concerts/${enc(concertId)}/dates/${enc(date)}/seats${
+        section === undefined ? '' : `?section=${enc(section)}`
+      }`,
+      { ...c, signal },
+    ),
 
   holdSeat: (c: Credentials, concertId: string, date: string, seatNumber: number) =>
     request<Reservation>('/api/v1/reservations', {
@@ -153,8 +206,23 @@ export const api = {
       body: { concertId, date, seatNumber },
     }),
 
+  /**
+   * Several seats in one request, all or none: these seat numbers, or the best `quantity` side
+   * by side (in a section or grade). A 409 SEAT_UNAVAILABLE names the seats in `unavailableSeats`.
+   */
+  holdSeats: async (c: Credentials, concertId: string, date: string, what: HoldRequest) =>
+    (
+      await request<{ reservations: Reservation[] }>('/api/v1/reservations', {
+        ...c,
+        method: 'POST',
+        body: { concertId, date, ...what },
+      })
+    ).reservations,
+
   listReservations: (accessToken: string) =>
-    request<Ok<'/api/v1/reservations', 'get'>>('/api/v1/reservations', { accessToken }),
+    request<(Ok<'/api/v1/reservations', 'get'>[number] & SeatPlace)[]>('/api/v1/reservations', {
+      accessToken,
+    }),
 
   getReservation: (accessToken: string, reservationId: string) =>
     request<Reservation>(`/api/v1/reservations/${enc(reservationId)}`, { accessToken }),
@@ -172,15 +240,29 @@ export const api = {
       body: { amount },
     }),
 
-  pay: (c: Credentials, reservationId: string, idempotencyKey: string) =>
-    request<Payment>('/api/v1/payments', { ...c, method: 'POST', idempotencyKey, body: { reservationId } }),
+  /** One payment for every given hold of one show. */
+  pay: (c: Credentials, reservationIds: string[], idempotencyKey: string) =>
+    request<PaymentWithSeats>('/api/v1/payments', {
+      ...c,
+      method: 'POST',
+      idempotencyKey,
+      // One hold is paid in the form every server version knows.
+      body: reservationIds.length === 1 ? { reservationId: reservationIds[0] } : { reservationIds },
+    }),
 
-  listPayments: (accessToken: string) =>
-    request<Ok<'/api/v1/payments', 'get'>>('/api/v1/payments', { accessToken }),
+  listPayments: (accessToken: string) => request<PaymentWithSeats[]>('/api/v1/payments', { accessToken }),
 
   admin: {
-    createConcert: (adminKey: string, concert: NewConcert) =>
-      request<Concert>('/api/v1/admin/concerts', { method: 'POST', adminKey, body: concert }),
+    createConcert: (
+      adminKey: string,
+      concert:
+        | NewConcert
+        | (Omit<NewConcert, 'dates'> & { seating: PlanSection[]; dates: { date: string }[] }),
+    ) => request<Concert>('/api/v1/admin/concerts', { method: 'POST', adminKey, body: concert }),
+
+    /** Seats sold, held and left per section, for every date of a concert. */
+    seating: (adminKey: string, concertId: string, signal?: AbortSignal) =>
+      request<DateSeating[]>(`/api/v1/admin/concerts/${enc(concertId)}/seating`, { adminKey, signal }),
 
     queue: (adminKey: string, concertId: string) =>
       request<QueueSettings>(`/api/v1/admin/concerts/${enc(concertId)}/queue`, { adminKey }),

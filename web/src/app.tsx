@@ -51,6 +51,15 @@ function Page({ route }: { route: Route }) {
       return (
         <SeatsPage key={`${route.concertId}/${route.date}`} concertId={route.concertId} date={route.date} />
       );
+    case 'section':
+      return (
+        <SeatsPage
+          key={`${route.concertId}/${route.date}/${route.section}`}
+          concertId={route.concertId}
+          date={route.date}
+          section={route.section}
+        />
+      );
     case 'checkout':
       return (
         <CheckoutPage

@@ -5,6 +5,7 @@ export type Route =
   | { name: 'concerts' }
   | { name: 'concert'; concertId: string }
   | { name: 'seats'; concertId: string; date: string }
+  | { name: 'section'; concertId: string; date: string; section: string }
   | { name: 'checkout'; concertId: string; reservationId: string }
   | { name: 'receipt'; paymentId: string }
   | { name: 'me' }
@@ -17,6 +18,15 @@ const patterns: [RegExp, (m: string[]) => Route][] = [
   [
     /^\/concerts\/([^/]+)\/dates\/([^/]+)$/,
     ([, concertId, date]) => ({ name: 'seats', concertId: concertId!, date: date! }),
+  ],
+  [
+    /^\/concerts\/([^/]+)\/dates\/([^/]+)\/sections\/([^/]+)$/,
+    ([, concertId, date, section]) => ({
+      name: 'section',
+      concertId: concertId!,
+      date: date!,
+      section: section!,
+    }),
   ],
   [
     /^\/concerts\/([^/]+)\/holds\/([^/]+)$/,
@@ -44,6 +54,8 @@ export const paths = {
   concerts: () => '/',
   concert: (concertId: string) => `/concerts/${encodeURIComponent(concertId)}`,
   seats: (concertId: string, date: string) => `/concerts/${encodeURIComponent(concertId)}/dates/${date}`,
+  section: (concertId: string, date: string, section: string) =>
+    `/concerts/${encodeURIComponent(concertId)}/dates/${date}/sections/${encodeURIComponent(section)}`,
   checkout: (concertId: string, reservationId: string) =>
     `/concerts/${encodeURIComponent(concertId)}/holds/${encodeURIComponent(reservationId)}`,
   receipt: (paymentId: string) => `/receipts/${encodeURIComponent(paymentId)}`,

@@ -10,6 +10,22 @@ export const langStore = storedValue<Lang>('boxoffice.lang', 'ko');
 
 export type Params = Record<string, string | number>;
 
+/** Where a seat is, as seats, reservations and paid seats report it. */
+export interface Place {
+  seatNumber: number;
+  section?: string;
+  row?: number;
+  number?: number;
+}
+
+/** "Section A · Row 3 · Seat 12"; a seat from a server that names no section by its number. */
+export function placeLabel(lang: Lang, place: Place): string {
+  if (place.section === undefined || place.row === undefined || place.number === undefined) {
+    return translate(lang, 'seat.placeShort', { n: place.seatNumber });
+  }
+  return translate(lang, 'seat.place', { section: place.section, row: place.row, number: place.number });
+}
+
 export function translate(lang: Lang, key: MessageKey, params?: Params): string {
   const template = messages[lang][key] ?? messages.ko[key] ?? key;
   if (!params) return template;
@@ -26,6 +42,8 @@ export interface I18n {
   dateTime(iso: string): string;
   duration(seconds: number): string;
   clock(seconds: number): string;
+  /** A seat's place in words: "Section A · Row 3 · Seat 12". */
+  seat(place: Place): string;
 }
 
 export function useI18n(): I18n {
@@ -40,6 +58,7 @@ export function useI18n(): I18n {
       dateTime: (iso) => formatDateTime(lang, iso),
       duration: (seconds) => formatDuration(lang, seconds),
       clock: formatClock,
+      seat: (place) => placeLabel(lang, place),
     }),
     [lang],
   );

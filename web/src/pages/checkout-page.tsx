@@ -8,64 +8,101 @@ import { type Action, recoveryActions } from '../errors';
 import { useAsync } from '../hooks/use-async';
 import { findConcert, useConcerts } from '../hooks/use-concerts';
 import { useExpireOnGateError, useGate } from '../hooks/use-gate';
+import { useNow } from '../hooks/use-now';
 import { useI18n } from '../i18n/i18n';
 import { rememberPayment } from '../receipts';
-import { navigate, paths } from '../router';
+import { href, navigate, paths } from '../router';
+import { MAX_HOLDS_PER_USER } from './seats-page';
 
 interface Props {
   concertId: string;
   reservationId: string;
 }
 
-/** Steps 6–7: a held seat with its countdown; top up if needed, then pay (or let it go). */
+/**
+ * Steps 6–7: the buyer's held seats of one show, with the time left; top up if needed, then pay
+ * for all of them in one payment (or let them go). The page is reached through any one of the
+ * holds; the others of the same show are paid with it, as the payment is per show.
+ */
 export function CheckoutPage({ concertId, reservationId }: Props) {
   const i18n = useI18n();
   const { t, money, showDate } = i18n;
   const gate = useGate(concertId);
   const accessToken = gate.accessToken ?? '';
   const concert = findConcert(useConcerts().data, concertId);
+  const now = useNow(1000);
   const reservation = useAsync(
     () => api.getReservation(accessToken, reservationId),
     [accessToken, reservationId],
   );
+  const all = useAsync(() => api.listReservations(accessToken), [accessToken, reservationId]);
   const balance = useAsync(() => api.balance(accessToken), [accessToken]);
-  const [lapsed, setLapsed] = useState(false);
+  const [lapsedByServer, setLapsedByServer] = useState(false);
   const [busy, setBusy] = useState<'pay' | 'cancel' | null>(null);
   const [error, setError] = useState<unknown>(null);
   useExpireOnGateError(concertId, error);
 
-  const held = reservation.data;
-  const price = held?.price ?? 0;
-  const shortfall = balance.data && held ? Math.max(0, price - balance.data.balance) : 0;
-  const toMap = () => navigate(held ? paths.seats(concertId, held.date) : paths.concert(concertId));
+  const first = reservation.data;
+  // Every live hold of this buyer on the same show, the one in the address first.
+  const held = (all.data ?? [])
+    .filter(
+      (r) =>
+        first &&
+        r.concertId === first.concertId &&
+        r.date === first.date &&
+        r.status === 'HELD' &&
+        Date.parse(r.holdExpiresAt) > now,
+    )
+    .sort((a, b) => a.seatNumber - b.seatNumber);
+  const loaded = first !== undefined && all.data !== undefined;
+  const lapsed = loaded && first.status === 'HELD' && (held.length === 0 || lapsedByServer);
+  const isHeld = loaded && held.length > 0 && !lapsedByServer;
+  const total = held.reduce((sum, r) => sum + r.price, 0);
+  const endsAt = held.map((r) => r.holdExpiresAt).sort()[0];
+  const shortfall = balance.data && isHeld ? Math.max(0, total - balance.data.balance) : 0;
+
+  const mapPath = () => {
+    if (!first) return paths.concert(concertId);
+    return first.section === undefined
+      ? paths.seats(concertId, first.date)
+      : paths.section(concertId, first.date, first.section);
+  };
+  const toMap = () => navigate(mapPath());
 
   const pay = async () => {
     setBusy('pay');
     setError(null);
     try {
       // A new key per click: a retry after a failure (say, a top-up) must be a new attempt.
-      const payment = await api.pay(gate, reservationId, newIdempotencyKey());
+      const ids = held.map((r) => r.reservationId);
+      const payment = await api.pay(gate, ids, newIdempotencyKey());
       rememberPayment(payment);
       navigate(paths.receipt(payment.paymentId));
     } catch (e) {
       setError(e);
-      if (e instanceof ApiError && e.code === 'HOLD_EXPIRED') setLapsed(true);
+      if (e instanceof ApiError && e.code === 'HOLD_EXPIRED') setLapsedByServer(true);
       if (e instanceof ApiError && e.code === 'INSUFFICIENT_BALANCE') void balance.reload();
-      if (e instanceof ApiError && e.code === 'RESERVATION_NOT_HELD') void reservation.reload();
+      if (e instanceof ApiError && e.code === 'RESERVATION_NOT_HELD') {
+        void reservation.reload();
+        void all.reload();
+      }
     } finally {
       setBusy(null);
     }
   };
 
-  const cancel = async () => {
+  /** Let go of some seats (or all): each hold is cancelled; with none left, back to the map. */
+  const release = async (ids: string[]) => {
     setBusy('cancel');
     setError(null);
     try {
-      await api.cancelReservation(accessToken, reservationId);
-      toMap();
+      await Promise.all(ids.map((id) => api.cancelReservation(accessToken, id)));
+      if (ids.length === held.length) toMap();
+      else await all.reload();
     } catch (e) {
       setError(e);
       void reservation.reload();
+      void all.reload();
     } finally {
       setBusy(null);
     }
@@ -80,30 +117,53 @@ export function CheckoutPage({ concertId, reservationId }: Props) {
     return recoveryActions(i18n, e, { concertId, retry: pay });
   };
 
-  const isHeld = held?.status === 'HELD' && !lapsed;
-
   return (
     <>
       <h1 tabIndex={-1}>{t('checkout.title')}</h1>
       <PassBar concertId={concertId} />
       <ErrorNotice
-        error={reservation.error}
-        actions={recoveryActions(i18n, reservation.error, { concertId, retry: reservation.reload })}
+        error={reservation.error ?? all.error}
+        actions={recoveryActions(i18n, reservation.error ?? all.error, {
+          concertId,
+          retry: () => Promise.all([reservation.reload(), all.reload()]).then(() => undefined),
+        })}
       />
-      {!held && !reservation.error && <p>{t('common.loading')}</p>}
-      {held && (
+      {!loaded && !reservation.error && !all.error && <p>{t('common.loading')}</p>}
+      {loaded && (
         <section class="card" aria-labelledby="hold-title">
           <h2 id="hold-title">{concert?.title ?? ''}</h2>
-          <p class="hold-what">{t('checkout.what', { date: showDate(held.date), n: held.seatNumber })}</p>
-          <p>
-            {t('checkout.price')}: <strong data-testid="price">{money(held.price)}</strong>
-          </p>
+          <p class="hold-what">{showDate(first.date)}</p>
           {isHeld && (
-            <Countdown
-              until={held.holdExpiresAt}
-              label={t('checkout.holdEndsIn')}
-              onDone={() => setLapsed(true)}
-            />
+            <>
+              <h3 class="small muted">{t('checkout.seats')}</h3>
+              <ul class="plain-list checkout-seats" data-testid="checkout-seats">
+                {held.map((r) => (
+                  <li key={r.reservationId} data-seat={r.seatNumber}>
+                    <span>
+                      {i18n.seat(r)}
+                      {r.grade ? ` · ${t('venue.grade', { grade: r.grade })}` : ''} · {money(r.price)}
+                    </span>
+                    {held.length > 1 && (
+                      <button
+                        type="button"
+                        class="quiet small"
+                        disabled={busy !== null}
+                        aria-label={t('checkout.removeLabel', { seat: i18n.seat(r) })}
+                        onClick={() => release([r.reservationId])}
+                      >
+                        {t('checkout.remove')}
+                      </button>
+                    )}
+                  </li>
+                ))}
+              </ul>
+              <p>
+                {t('checkout.total')}: <strong data-testid="price">{money(total)}</strong>
+              </p>
+            </>
+          )}
+          {isHeld && endsAt && (
+            <Countdown until={endsAt} label={t('checkout.holdEndsIn')} onDone={() => void all.reload()} />
           )}
           {lapsed && (
             <div class="notice notice-warn" role="alert" data-testid="hold-lapsed">
@@ -113,9 +173,9 @@ export function CheckoutPage({ concertId, reservationId }: Props) {
               </button>
             </div>
           )}
-          {!lapsed && held.status !== 'HELD' && (
+          {!lapsed && !isHeld && (
             <p class="notice notice-warn" role="status">
-              {t('checkout.notHeld', { status: t(`reservation.status.${held.status}`) })}
+              {t('checkout.notHeld', { status: t(`reservation.status.${first.status}`) })}
             </p>
           )}
           {isHeld && (
@@ -124,17 +184,31 @@ export function CheckoutPage({ concertId, reservationId }: Props) {
               <ErrorNotice error={error} actions={actionsFor(error)} onDismiss={() => setError(null)} />
               <div class="actions">
                 <button type="button" class="primary" disabled={busy !== null} onClick={pay}>
-                  {busy === 'pay' ? t('checkout.paying') : t('checkout.pay', { price: money(held.price) })}
+                  {busy === 'pay'
+                    ? t('checkout.paying')
+                    : held.length > 1
+                      ? t('checkout.payAll', { count: held.length, price: money(total) })
+                      : t('checkout.pay', { price: money(total) })}
                 </button>
-                <button type="button" class="quiet" disabled={busy !== null} onClick={cancel}>
+                <button
+                  type="button"
+                  class="quiet"
+                  disabled={busy !== null}
+                  onClick={() => release(held.map((r) => r.reservationId))}
+                >
                   {busy === 'cancel' ? t('checkout.cancelling') : t('checkout.cancel')}
                 </button>
               </div>
+              {held.length < MAX_HOLDS_PER_USER && (
+                <p>
+                  <a href={href(mapPath())}>{t('checkout.addMore')}</a>
+                </p>
+              )}
             </>
           )}
         </section>
       )}
-      {held && isHeld && accessToken && (
+      {isHeld && accessToken && (
         <BalancePanel
           accessToken={accessToken}
           balance={balance.data}

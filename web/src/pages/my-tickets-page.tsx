@@ -4,7 +4,7 @@ import { ErrorNotice } from '../components/error-notice';
 import { recoveryActions } from '../errors';
 import { useAsync } from '../hooks/use-async';
 import { findConcert, useConcerts } from '../hooks/use-concerts';
-import { useI18n } from '../i18n/i18n';
+import { type Place, useI18n } from '../i18n/i18n';
 import { href, paths } from '../router';
 import { type User, userStore } from '../session';
 import { useStore } from '../store';
@@ -36,11 +36,11 @@ function MyTickets({ user }: { user: User }) {
   const payments = useAsync(() => api.listPayments(user.accessToken), [user.accessToken]);
   const titleOf = (concertId: string) => findConcert(concerts.data, concertId)?.title ?? '';
 
-  const line = (r: Pick<Reservation, 'concertId' | 'date' | 'seatNumber'>, amount: number) =>
+  const line = (r: Pick<Reservation, 'concertId' | 'date'>, seats: Place[], amount: number) =>
     t('me.reservationLine', {
       concert: titleOf(r.concertId),
       date: showDate(r.date),
-      n: r.seatNumber,
+      seat: seats.map((seat) => i18n.seat(seat)).join(', '),
       price: money(amount),
     });
 
@@ -63,7 +63,7 @@ function MyTickets({ user }: { user: User }) {
                   <span class={`badge badge-${status.toLowerCase()}`}>
                     {t(`reservation.status.${status}`)}
                   </span>{' '}
-                  {line(r, r.price)}{' '}
+                  {line(r, [r], r.price)}{' '}
                   {live && (
                     <a href={href(paths.checkout(r.concertId, r.reservationId))}>{t('seats.payNow')}</a>
                   )}
@@ -82,7 +82,7 @@ function MyTickets({ user }: { user: User }) {
           <ul class="plain-list" data-testid="payments">
             {payments.data?.map((p) => (
               <li key={p.paymentId}>
-                {line(p, p.amount)} <span class="muted">· {dateTime(p.paidAt)}</span>{' '}
+                {line(p, p.seats ?? [p], p.amount)} <span class="muted">· {dateTime(p.paidAt)}</span>{' '}
                 <a href={href(paths.receipt(p.paymentId))}>{t('me.receipt')}</a>
               </li>
             ))}

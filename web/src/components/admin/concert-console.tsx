@@ -6,6 +6,7 @@ import { AdminErrorNotice } from './admin-error';
 import { OpeningControl } from './opening-control';
 import { QueueControls } from './queue-controls';
 import { SaleCharts } from './sale-charts';
+import { SeatingSales } from './seating-sales';
 
 export const STATS_REFRESH_MS = 1000;
 /** The admission rate is averaged over this many recent samples to smooth ticker bursts. */
@@ -118,6 +119,7 @@ export function ConcertConsole({ adminKey, concert }: { adminKey: string; concer
             onChange={(next) => stats.setData({ ...s, ...next })}
           />
           <SaleCharts adminKey={adminKey} concertId={concert.concertId} />
+          <SeatingSales adminKey={adminKey} concertId={concert.concertId} />
         </>
       )}
     </section>
