@@ -1,13 +1,14 @@
 import { Type } from 'typebox';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
 import type { ConcertsService } from '../concerts/concerts.service.js';
-import { invalidShowDates, MAX_SEATS_PER_SHOW } from '../concerts/dates.js';
-import type { SaleDay } from '../concerts/sale-day.js';
+import { invalidShowDates, MAX_SIMPLE_FORM_SEATS } from '../concerts/dates.js';
+import { invalidPlan } from '../concerts/seating-plan.js';
 import type { Hook } from '../http/auth.js';
 import { errors, IsoDate, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
 import type { SaleSampler } from '../ops/sale-sampler.js';
 import { SAMPLE_PERIOD_MS } from '../ops/sale-sampler.js';
+import type { SaleDay } from '../sale/sale-day.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { MAX_PRICE } from '../shared/money.js';
@@ -21,6 +22,43 @@ const QueueAdmin = Type.Object({
   paused: Type.Boolean(),
   saleOpensAt: Type.Union([Timestamp, Type.Null()]),
 });
+
+/** One section of a seating plan (API.md "Seating plans"). */
+const SectionPlanSchema = Type.Object(
+  {
+    section: Type.String({ minLength: 1, maxLength: 20 }),
+    grade: Type.String({ minLength: 1, maxLength: 20 }),
+    price: Type.Integer({ minimum: 1, maximum: MAX_PRICE }),
+    rows: Type.Array(Type.Integer({ minimum: 1, maximum: 500, description: 'seats in the row' }), {
+      minItems: 1,
+      maxItems: 500,
+      description: 'front row first',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const CreatedConcert = Type.Object({
+  ...ConcertSchema.properties,
+  totalSeats: Type.Integer({ description: 'seats of each show' }),
+});
+
+/**
+ * Why a create body mixes or misses its form, or null: either a seating plan and dates that
+ * carry only `date`, or no plan and a `price` (and maybe `seats`) on every date.
+ */
+function invalidForm(body: {
+  seating?: { section: string; grade: string; price: number; rows: number[] }[];
+  dates: { date: string; seats?: number; price?: number }[];
+}): string | null {
+  if (body.seating) {
+    const mixed = body.dates.find((d) => d.seats !== undefined || d.price !== undefined);
+    if (mixed) return `With a seating plan, dates carry only "date" (${mixed.date} has seats or price)`;
+    return invalidPlan(body.seating);
+  }
+  const unpriced = body.dates.find((d) => d.price === undefined);
+  return unpriced ? `Date ${unpriced.date} needs a price (or give the concert a seating plan)` : null;
+}
 
 /** What adminRoutes needs, wired by app.ts. */
 export interface AdminRouteOptions {
@@ -47,6 +85,8 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
     '/api/v1/admin/concerts',
     {
       ...admin,
+      // A 100,000-seat plan written row by row is larger than any other body.
+      bodyLimit: 1024 * 1024,
       schema: {
         tags: ['admin'],
         summary: 'Create a concert with its dates and seats',
@@ -56,14 +96,15 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
             title: Type.String({ minLength: 1, maxLength: 200 }),
             venue: Type.String({ minLength: 1, maxLength: 200 }),
             saleOpensAt: Type.Optional(Timestamp),
+            seating: Type.Optional(Type.Array(SectionPlanSchema, { minItems: 1, maxItems: 500 })),
             dates: Type.Array(
               Type.Object(
                 {
                   date: IsoDate,
                   seats: Type.Optional(
-                    Type.Integer({ minimum: 1, maximum: MAX_SEATS_PER_SHOW, default: 50 }),
+                    Type.Integer({ minimum: 1, maximum: MAX_SIMPLE_FORM_SEATS, description: 'default 50' }),
                   ),
-                  price: Type.Integer({ minimum: 1, maximum: MAX_PRICE }),
+                  price: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PRICE })),
                 },
                 { additionalProperties: false },
               ),
@@ -72,14 +113,15 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
           },
           { additionalProperties: false },
         ),
-        response: { 201: ConcertSchema, ...errors(400, 401) },
+        response: { 201: CreatedConcert, ...errors(400, 401) },
       },
     },
     async (request, reply) => {
-      const invalid = invalidShowDates(
-        request.body.dates.map((d) => d.date),
-        clock.now(),
-      );
+      const invalid =
+        invalidShowDates(
+          request.body.dates.map((d) => d.date),
+          clock.now(),
+        ) ?? invalidForm(request.body);
       if (invalid) throw new AppError('VALIDATION_FAILED', invalid);
       const { saleOpensAt, ...concert } = request.body;
       const opensAt = saleOpensAt === undefined ? null : Date.parse(saleOpensAt);
@@ -90,6 +132,39 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
         .code(201)
         .send({ ...created, saleOpensAt: opensAt === null ? null : new Date(opensAt).toISOString() });
     },
+  );
+
+  app.get(
+    '/api/v1/admin/concerts/:concertId/seating',
+    {
+      ...admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Seats sold, held and free per section, for every date of a concert',
+        security: [{ adminKey: [] }],
+        params: Params,
+        response: {
+          200: Type.Array(
+            Type.Object({
+              date: IsoDate,
+              sections: Type.Array(
+                Type.Object({
+                  section: Type.String(),
+                  grade: Type.String(),
+                  price: Type.Integer(),
+                  totalSeats: Type.Integer(),
+                  availableSeats: Type.Integer(),
+                  heldSeats: Type.Integer(),
+                  soldSeats: Type.Integer(),
+                }),
+              ),
+            }),
+          ),
+          ...errors(400, 401, 404),
+        },
+      },
+    },
+    async (request) => concerts.seatingReport(request.params.concertId, clock.now()),
   );
 
   app.get(

@@ -1,12 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, between, eq, gte, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { rowsOf } from '../db/client.js';
-import { concertSales, concerts, seats, shows } from '../db/schema.js';
+import { pgArray, rowsOf } from '../db/client.js';
+import { concertSales, concerts, seats, showSections, shows } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import { todayUtc } from './dates.js';
 import { InProcessSeatVersions, type Version } from './seat-changes.js';
-import { type Rendered, SeatReadCache } from './seat-read-cache.js';
+import { type Answer, type Rendered, SeatReadCache } from './seat-read-cache.js';
+import {
+  layOut,
+  MAX_SEATS_PER_FULL_MAP,
+  rowsOfPlan,
+  type SectionPlan,
+  simplePlan,
+  totalSeats as totalSeatsOf,
+  Venue,
+} from './seating-plan.js';
 
 export interface ConcertSummary {
   concertId: string;
@@ -20,7 +29,9 @@ export interface ConcertSummary {
 export interface NewConcert {
   title: string;
   venue: string;
-  dates: { date: string; seats?: number; price: number }[];
+  /** The plan every date uses; without it each date is the simple form (`seats`, `price`). */
+  seating?: SectionPlan[];
+  dates: { date: string; seats?: number; price?: number }[];
 }
 
 export interface Show {
@@ -28,19 +39,32 @@ export interface Show {
   concertId: string;
   date: string;
   totalSeats: number;
+  venue: Venue;
 }
 
 export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
+
+/** A section of a show as the operator sees it. */
+export interface SectionReport {
+  section: string;
+  grade: string;
+  price: number;
+  totalSeats: number;
+  availableSeats: number;
+  heldSeats: number;
+  soldSeats: number;
+}
 
 export const DEFAULT_SEATS_PER_SHOW = 50;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Concerts, their dates (shows) and seats. Concerts and shows never change once created (the
- * API has no way to edit or delete them), so their existence and shape are cached in process.
- * Seat state (the dates list, the seat maps) is rendered from the database and reused only
- * while it is exact: see SeatReadCache.
+ * Concerts, their dates (shows) and seats. Concerts, shows and their seating plans never change
+ * once created (the API has no way to edit or delete them), so their existence and shape are
+ * cached in process. Seat state (the dates list, the sections, the seat maps) is rendered from
+ * the database and reused only while it is exact: see SeatReadCache. Whether a seat is free is
+ * decided by the database's own rule (seat_is_free, hold-rules.sql) in every query here.
  */
 export class ConcertsService {
   private readonly knownConcerts = new Set<string>();
@@ -48,8 +72,8 @@ export class ConcertsService {
 
   /**
    * The hottest read after the queue's: prepared once (no query building, no re-planning per
-   * request), and each seat's state computed by the database with the same rule as
-   * availableDates, so no timestamp is parsed per row.
+   * request), one range of seats (a section, or the whole show), each seat's state computed by
+   * the database.
    */
   private readonly seatMapQuery;
 
@@ -57,21 +81,28 @@ export class ConcertsService {
     private readonly db: Db,
     private readonly reads = new SeatReadCache(new InProcessSeatVersions()),
   ) {
+    const at = sql`${sql.placeholder('now')}::timestamptz`;
     this.seatMapQuery = db
       .select({
         seatNumber: seats.seatNumber,
         price: seats.price,
+        sectionNo: seats.sectionNo,
+        row: seats.rowNo,
+        number: seats.numberInRow,
         status: sql<SeatStatus>`CASE WHEN ${seats.sold} THEN 'SOLD'
-          WHEN ${seats.holdExpiresAt} > ${sql.placeholder('now')}::timestamptz THEN 'HELD'
-          ELSE 'AVAILABLE' END`,
+          WHEN seat_is_free(${seats.sold}, ${seats.holdExpiresAt}, ${at}) THEN 'AVAILABLE' ELSE 'HELD' END`,
         // When a held seat becomes AVAILABLE again by itself (epoch ms, floored so an answer
         // is never reused at that instant).
-        heldUntil: sql<number | null>`CASE WHEN NOT ${seats.sold}
-          AND ${seats.holdExpiresAt} > ${sql.placeholder('now')}::timestamptz
-          THEN floor(extract(epoch FROM ${seats.holdExpiresAt}) * 1000)::float8 END`,
+        heldUntil: sql<number | null>`CASE WHEN NOT seat_is_free(${seats.sold}, ${seats.holdExpiresAt}, ${at})
+          AND NOT ${seats.sold} THEN floor(extract(epoch FROM ${seats.holdExpiresAt}) * 1000)::float8 END`,
       })
       .from(seats)
-      .where(eq(seats.showId, sql.placeholder('showId')))
+      .where(
+        and(
+          eq(seats.showId, sql.placeholder('showId')),
+          between(seats.seatNumber, sql.placeholder('from'), sql.placeholder('to')),
+        ),
+      )
       .orderBy(asc(seats.seatNumber))
       .prepare('seat_map');
   }
@@ -113,7 +144,7 @@ export class ConcertsService {
     if (!(await this.exists(concertId))) throw new AppError('CONCERT_NOT_FOUND', `No concert ${concertId}`);
   }
 
-  /** The show of a concert on a date that has not passed; 404 for an unknown concert or date. */
+  /** The show of a concert on a date that has not passed, with its plan; 404 for an unknown concert or date. */
   async findShow(concertId: string, date: string, now: number): Promise<Show> {
     const key = `${concertId}/${date}`;
     let show = this.showCache.get(key);
@@ -124,7 +155,12 @@ export class ConcertsService {
         .from(shows)
         .where(and(eq(shows.concertId, concertId), eq(shows.date, date)));
       if (!row) throw new AppError('DATE_NOT_FOUND', `Concert ${concertId} has no show on ${date}`);
-      show = row;
+      const sections = await this.db
+        .select()
+        .from(showSections)
+        .where(eq(showSections.showId, row.id))
+        .orderBy(asc(showSections.sectionNo));
+      show = { ...row, venue: new Venue(sections) };
       this.showCache.set(key, show);
     }
     if (show.date < todayUtc(now))
@@ -141,7 +177,7 @@ export class ConcertsService {
   }
 
   /** Dates not in the past with at least one seat free, ascending, as a JSON body. */
-  async availableDates(concertId: string, now: number, peeked?: Promise<Version>): Promise<string> {
+  async availableDates(concertId: string, now: number, peeked?: Promise<Version>): Promise<Answer> {
     await this.assertExists(concertId);
     return this.reads.read(concertId, 'dates', now, (at) => this.renderDates(concertId, at), peeked);
   }
@@ -149,6 +185,7 @@ export class ConcertsService {
   private async renderDates(concertId: string, now: number): Promise<Rendered> {
     const at = new Date(now);
     // Every show, even one with no seat free: it is back in the list when its first hold lapses.
+    // Sold seats are left out by seats_unsold_idx; what is left is free or held.
     const rows = rowsOf<{
       date: string;
       totalSeats: number;
@@ -157,11 +194,12 @@ export class ConcertsService {
     }>(
       await this.db.execute(sql`
         SELECT s.date::text AS "date", s.total_seats AS "totalSeats",
-               count(*) FILTER (WHERE NOT seat.sold
-                 AND (seat.hold_expires_at IS NULL OR seat.hold_expires_at <= ${at}))::int AS "availableSeats",
-               floor(extract(epoch FROM min(seat.hold_expires_at) FILTER (WHERE NOT seat.sold
-                 AND seat.hold_expires_at > ${at})) * 1000)::float8 AS "heldUntil"
-        FROM ${shows} s JOIN ${seats} seat ON seat.show_id = s.id
+               count(seat.seat_number) FILTER (WHERE seat_is_free(seat.sold, seat.hold_expires_at, ${at}))::int
+                 AS "availableSeats",
+               floor(extract(epoch FROM min(seat.hold_expires_at)
+                 FILTER (WHERE NOT seat_is_free(seat.sold, seat.hold_expires_at, ${at})))
+                 * 1000)::float8 AS "heldUntil"
+        FROM ${shows} s LEFT JOIN ${seats} seat ON seat.show_id = s.id AND NOT seat.sold
         WHERE s.concert_id = ${concertId} AND s.date >= ${todayUtc(now)}
         GROUP BY s.id
         ORDER BY s.date`),
@@ -177,74 +215,135 @@ export class ConcertsService {
     return { json: JSON.stringify(dates), validUntil };
   }
 
-  /** Every seat of a show, ascending, as a JSON body; a seat whose hold has lapsed is AVAILABLE. */
-  async seatMap(concertId: string, date: string, now: number, peeked?: Promise<Version>): Promise<string> {
+  /**
+   * The seats of a show, ascending, as a JSON body: one section's, or every seat of a show of
+   * at most MAX_SEATS_PER_FULL_MAP seats. A seat whose hold has lapsed is AVAILABLE.
+   */
+  async seatMap(
+    concertId: string,
+    date: string,
+    section: string | undefined,
+    now: number,
+    peeked?: Promise<Version>,
+  ): Promise<Answer> {
     const show = await this.findShow(concertId, date, now);
-    return this.reads.read(concertId, show.id, now, (at) => this.renderSeatMap(show, at), peeked);
+    const { venue } = show;
+    let range = { from: 1, to: venue.totalSeats };
+    if (section !== undefined) {
+      const s = venue.section(section);
+      range = { from: s.firstSeat, to: s.lastSeat };
+    } else if (venue.totalSeats > MAX_SEATS_PER_FULL_MAP) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `This show has ${venue.totalSeats} seats; ask for one section at a time (?section=)`,
+      );
+    }
+    return this.reads.read(
+      concertId,
+      `${show.id}/${section ?? ''}`,
+      now,
+      (at) => this.renderSeatMap(show, range, at),
+      peeked,
+    );
   }
 
-  private async renderSeatMap(show: Show, now: number): Promise<Rendered> {
-    const rows = await this.seatMapQuery.execute({ showId: show.id, now: new Date(now) });
+  private async renderSeatMap(
+    show: Show,
+    range: { from: number; to: number },
+    now: number,
+  ): Promise<Rendered> {
+    const rows = await this.seatMapQuery.execute({ showId: show.id, now: new Date(now), ...range });
+    const { sections } = show.venue;
     let availableSeats = 0;
     let validUntil = Number.POSITIVE_INFINITY;
-    const list = rows.map(({ seatNumber, price, status, heldUntil }) => {
+    const list = rows.map(({ seatNumber, price, sectionNo, row, number, status, heldUntil }) => {
       if (status === 'AVAILABLE') availableSeats++;
       if (heldUntil !== null) validUntil = Math.min(validUntil, heldUntil);
-      return { seatNumber, price, status };
+      const { name, grade } = sections[sectionNo]!;
+      return { seatNumber, section: name, row, number, grade, price, status };
     });
     return { json: JSON.stringify({ date: show.date, availableSeats, seats: list }), validUntil };
   }
 
-  /** `alongside` runs in the same transaction (the sale's schedule is created with the concert). */
+  /** The venue at a glance: each section of a show with its seats left, in plan order. */
+  async sections(concertId: string, date: string, now: number, peeked?: Promise<Version>): Promise<Answer> {
+    const show = await this.findShow(concertId, date, now);
+    return this.reads.read(
+      concertId,
+      `${show.id}/sections`,
+      now,
+      (at) => this.renderSections(show, at),
+      peeked,
+    );
+  }
+
+  private async renderSections(show: Show, now: number): Promise<Rendered> {
+    const at = new Date(now);
+    const counts = rowsOf<{ sectionNo: number; available: number; heldUntil: number | null }>(
+      await this.db.execute(sql`
+        SELECT seat.section_no AS "sectionNo",
+               count(*) FILTER (WHERE seat_is_free(seat.sold, seat.hold_expires_at, ${at}))::int AS "available",
+               floor(extract(epoch FROM min(seat.hold_expires_at)
+                 FILTER (WHERE NOT seat_is_free(seat.sold, seat.hold_expires_at, ${at})))
+                 * 1000)::float8 AS "heldUntil"
+        FROM ${seats} seat
+        WHERE seat.show_id = ${show.id} AND NOT seat.sold
+        GROUP BY seat.section_no`),
+    );
+    const available = new Map(counts.map((c) => [Number(c.sectionNo), c.available]));
+    let validUntil = Number.POSITIVE_INFINITY;
+    for (const c of counts) if (c.heldUntil !== null) validUntil = Math.min(validUntil, c.heldUntil);
+    const list = show.venue.sections.map((s) => ({
+      section: s.name,
+      grade: s.grade,
+      price: s.price,
+      totalSeats: s.lastSeat - s.firstSeat + 1,
+      availableSeats: available.get(s.sectionNo) ?? 0,
+    }));
+    return { json: JSON.stringify(list), validUntil };
+  }
+
+  /**
+   * Creates a concert, its shows and every seat: one statement per show writes its seats
+   * (generated in the database from the plan's rows), so 100,000 seats take one round trip.
+   * `alongside` runs in the same transaction (the sale's schedule is created with the concert).
+   */
   async create(
     input: NewConcert,
     now: number,
     alongside?: (tx: Tx, concertId: string) => Promise<void>,
-  ): Promise<Omit<ConcertSummary, 'saleOpensAt'>> {
-    const concertId = randomUUID();
+    concertId: string = randomUUID(),
+  ): Promise<Omit<ConcertSummary, 'saleOpensAt'> & { totalSeats: number }> {
     const dates = [...input.dates].sort((a, b) => a.date.localeCompare(b.date));
+    const planOf = (d: NewConcert['dates'][number]) =>
+      input.seating ?? simplePlan(d.seats ?? DEFAULT_SEATS_PER_SHOW, d.price!);
     await this.db.transaction(async (tx) => {
       await tx
         .insert(concerts)
         .values({ id: concertId, title: input.title, venue: input.venue, createdAt: new Date(now) });
       for (const d of dates) {
         const showId = randomUUID();
-        const count = d.seats ?? DEFAULT_SEATS_PER_SHOW;
-        await tx.insert(shows).values({ id: showId, concertId, date: d.date, totalSeats: count });
+        const sections = layOut(planOf(d));
         await tx
-          .insert(seats)
-          .values(Array.from({ length: count }, (_, i) => ({ showId, seatNumber: i + 1, price: d.price })));
+          .insert(shows)
+          .values({ id: showId, concertId, date: d.date, totalSeats: sections.at(-1)!.lastSeat });
+        await tx.insert(showSections).values(sections.map((s) => ({ showId, ...s })));
+        const rows = rowsOfPlan(sections);
+        await tx.execute(sql`
+          INSERT INTO ${seats} (show_id, seat_number, price, section_no, row_no, number_in_row)
+          SELECT ${showId}::uuid, r.first_seat + n - 1, r.price, r.section_no, r.row_no, n
+          FROM unnest(${pgArray(rows.sectionNo)}::smallint[], ${pgArray(rows.rowNo)}::smallint[],
+                      ${pgArray(rows.firstSeat)}::integer[], ${pgArray(rows.seats)}::integer[],
+                      ${pgArray(rows.price)}::integer[])
+                 AS r(section_no, row_no, first_seat, seats, price),
+               generate_series(1, r.seats) AS n`);
       }
       await alongside?.(tx, concertId);
     });
     // A sale opens right after: plans must not wait for autovacuum to learn these rows exist.
-    await this.db.execute(sql`ANALYZE shows, seats`);
-    return { concertId, title: input.title, venue: input.venue, dates: dates.map((d) => d.date) };
-  }
-
-  /** Creates a concert with a given id and per-seat prices (the demo seed). */
-  async createWithPrices(
-    concertId: string,
-    title: string,
-    venue: string,
-    dates: string[],
-    priceOf: (seatNumber: number) => number,
-    now: number,
-  ): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.insert(concerts).values({ id: concertId, title, venue, createdAt: new Date(now) });
-      for (const date of dates) {
-        const showId = randomUUID();
-        await tx.insert(shows).values({ id: showId, concertId, date, totalSeats: DEFAULT_SEATS_PER_SHOW });
-        await tx.insert(seats).values(
-          Array.from({ length: DEFAULT_SEATS_PER_SHOW }, (_, i) => ({
-            showId,
-            seatNumber: i + 1,
-            price: priceOf(i + 1),
-          })),
-        );
-      }
-    });
+    await this.db.execute(sql`ANALYZE shows, show_sections, seats`);
+    const totalSeats = totalSeatsOf(planOf(dates[0]!));
+    return { concertId, title: input.title, venue: input.venue, dates: dates.map((d) => d.date), totalSeats };
   }
 
   async isEmpty(): Promise<boolean> {
@@ -260,11 +359,61 @@ export class ConcertsService {
     return rowsOf<{ concertId: string; total: number; held: number; sold: number }>(
       await this.db.execute(sql`
         SELECT s.concert_id AS "concertId", count(*)::int AS total,
-               count(*) FILTER (WHERE NOT seat.sold AND seat.hold_expires_at > ${new Date(now)})::int AS held,
+               count(*) FILTER (WHERE NOT seat.sold
+                 AND NOT seat_is_free(seat.sold, seat.hold_expires_at, ${new Date(now)}))::int AS held,
                count(*) FILTER (WHERE seat.sold)::int AS sold
         FROM ${shows} s JOIN ${seats} seat ON seat.show_id = s.id
         ${concertId === undefined ? sql`` : sql`WHERE s.concert_id = ${concertId}`}
         GROUP BY s.concert_id`),
     );
+  }
+
+  /**
+   * Per date, per section: seats sold, held and free (the operator's view of a concert).
+   */
+  async seatingReport(concertId: string, now: number) {
+    await this.assertExists(concertId);
+    const rows = rowsOf<{
+      date: string;
+      section: string;
+      grade: string;
+      price: number;
+      total: number;
+      available: number;
+      held: number;
+      sold: number;
+    }>(
+      await this.db.execute(sql`
+        SELECT s.date::text AS "date", ss.name AS "section", ss.grade, ss.price,
+               (ss.last_seat - ss.first_seat + 1)::int AS "total",
+               count(*) FILTER (WHERE seat_is_free(seat.sold, seat.hold_expires_at, ${new Date(now)}))::int AS "available",
+               count(*) FILTER (WHERE NOT seat.sold
+                 AND NOT seat_is_free(seat.sold, seat.hold_expires_at, ${new Date(now)}))::int AS "held",
+               count(*) FILTER (WHERE seat.sold)::int AS "sold"
+        FROM ${shows} s
+        JOIN ${showSections} ss ON ss.show_id = s.id
+        JOIN ${seats} seat ON seat.show_id = s.id AND seat.seat_number BETWEEN ss.first_seat AND ss.last_seat
+        WHERE s.concert_id = ${concertId}
+        GROUP BY s.date, ss.section_no, ss.name, ss.grade, ss.price, ss.first_seat, ss.last_seat
+        ORDER BY s.date, ss.section_no`),
+    );
+    const byDate = new Map<string, { date: string; sections: SectionReport[] }>();
+    for (const r of rows) {
+      let entry = byDate.get(r.date);
+      if (!entry) {
+        entry = { date: r.date, sections: [] };
+        byDate.set(r.date, entry);
+      }
+      entry.sections.push({
+        section: r.section,
+        grade: r.grade,
+        price: r.price,
+        totalSeats: r.total,
+        availableSeats: r.available,
+        heldSeats: r.held,
+        soldSeats: r.sold,
+      });
+    }
+    return [...byDate.values()];
   }
 }

@@ -12,8 +12,8 @@ export function addDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Most seats a single show may have (API.md: 1..200). */
-export const MAX_SEATS_PER_SHOW = 200;
+/** Most seats of a show created with the simple form (API.md: `seats` 1..200). */
+export const MAX_SIMPLE_FORM_SEATS = 200;
 
 /** Why a new concert's dates are not acceptable, or null: each date once, none in the past. */
 export function invalidShowDates(dates: readonly string[], now: number): string | null {

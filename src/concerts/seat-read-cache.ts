@@ -1,4 +1,9 @@
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { SeatChanges, SeatVersions, Version } from './seat-changes.js';
+
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
 
 /** A response body rendered from seat state, and the instant it stops being true by itself. */
 export interface Rendered {
@@ -7,9 +12,45 @@ export interface Rendered {
   validUntil: number;
 }
 
+export type Encoding = 'br' | 'gzip';
+
+/**
+ * A rendered answer as the routes send it: the JSON, and its compressed forms, each made at most
+ * once per rendering (so per seat version) however many readers ask for it. A 2,000-seat section
+ * is ~190 KB of JSON and ~10 KB compressed: compressing it per request would cost more than
+ * rendering it.
+ */
+export class Answer {
+  private readonly encoded = new Map<Encoding, Promise<Buffer>>();
+
+  constructor(
+    readonly json: string,
+    readonly validUntil: number,
+  ) {}
+
+  compressed(encoding: Encoding): Promise<Buffer> {
+    let body = this.encoded.get(encoding);
+    if (!body) {
+      // Off the event loop (zlib's thread pool); brotli at a middle quality: it runs once per
+      // version, and a sale changes versions many times a second.
+      body =
+        encoding === 'br'
+          ? brotli(this.json, {
+              params: {
+                [constants.BROTLI_PARAM_QUALITY]: 5,
+                [constants.BROTLI_PARAM_SIZE_HINT]: Buffer.byteLength(this.json),
+              },
+            })
+          : gzipped(this.json, { level: 6 });
+      this.encoded.set(encoding, body);
+    }
+    return body;
+  }
+}
+
 interface Entry {
   version: string;
-  rendered: Promise<Rendered>;
+  rendered: Promise<Answer>;
 }
 
 /**
@@ -53,23 +94,23 @@ export class SeatReadCache implements SeatChanges {
     now: number,
     render: (now: number) => Promise<Rendered>,
     peeked: Promise<Version> = this.peek(concertId),
-  ): Promise<string> {
+  ): Promise<Answer> {
     let version = await peeked;
     if (version === undefined) version = await this.versions.start(concertId);
-    if (version === null) return (await render(now)).json;
+    if (version === null) {
+      const once = await render(now);
+      return new Answer(once.json, once.validUntil);
+    }
     // Reuse what was rendered under this version while it holds; readers that find it out of
     // date together let the first of them render again and wait for that.
     for (;;) {
       const entry = this.concerts.get(concertId)?.get(key);
       if (entry?.version !== version) break;
       const rendered = await entry.rendered;
-      if (now < rendered.validUntil) return rendered.json;
+      if (now < rendered.validUntil) return rendered;
       if (this.concerts.get(concertId)?.get(key) === entry) break;
     }
-    const rendered = render(now).then((r) => ({
-      json: r.json,
-      validUntil: Math.min(r.validUntil, now + MAX_AGE_MS),
-    }));
+    const rendered = render(now).then((r) => new Answer(r.json, Math.min(r.validUntil, now + MAX_AGE_MS)));
     const fresh: Entry = { version, rendered };
     let answers = this.concerts.get(concertId);
     if (!answers) {
@@ -80,7 +121,7 @@ export class SeatReadCache implements SeatChanges {
     rendered.catch(() => {
       if (answers.get(key) === fresh) answers.delete(key);
     });
-    return (await rendered).json;
+    return rendered;
   }
 
   async changed(concertId: string): Promise<void> {

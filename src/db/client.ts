@@ -135,3 +135,11 @@ async function openServer(url: string, options: DatabaseOptions): Promise<Databa
 export function rowsOf<T>(result: unknown): T[] {
   return (result as { rows: T[] }).rows;
 }
+
+/**
+ * Numbers or ids as one PostgreSQL array parameter, in the array's text form, which both drivers
+ * pass through unchanged (cast it in the statement: `::integer[]`, `::uuid[]`).
+ */
+export function pgArray(values: readonly (number | string)[]): string {
+  return `{${values.join(',')}}`;
+}

@@ -10,6 +10,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -81,6 +82,31 @@ export const shows = pgTable(
 );
 
 /**
+ * A show's seating plan (migration 0007): sections in plan order (best first), each the seat
+ * numbers first_seat..last_seat, `rowSeats[k]` seats in row k + 1. Never changes once created.
+ */
+export const showSections = pgTable(
+  'show_sections',
+  {
+    showId: uuid('show_id')
+      .notNull()
+      .references(() => shows.id),
+    sectionNo: smallint('section_no').notNull(),
+    name: text('name').notNull(),
+    grade: text('grade').notNull(),
+    price: integer('price').notNull(),
+    firstSeat: integer('first_seat').notNull(),
+    lastSeat: integer('last_seat').notNull(),
+    rowSeats: smallint('row_seats').array().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.showId, t.sectionNo] }),
+    uniqueIndex('show_sections_name_key').on(t.showId, t.name),
+    check('show_sections_price_range', sql`${t.price} BETWEEN 1 AND 10000000`),
+  ],
+);
+
+/**
  * The seat row is what a hold contends on. A seat is SOLD when `sold`; HELD while
  * `hold_expires_at` is in the future; AVAILABLE otherwise, so a lapsed hold is free the
  * instant it lapses without anything having to clear it.
@@ -96,9 +122,15 @@ export const seats = pgTable(
     reservationId: uuid('reservation_id'),
     holdExpiresAt: ts('hold_expires_at'),
     sold: boolean('sold').notNull().default(false),
+    /** Where the seat is: its section (show_sections.section_no), row (1 = front) and place in the row. */
+    sectionNo: smallint('section_no').notNull(),
+    rowNo: smallint('row_no').notNull(),
+    numberInRow: smallint('number_in_row').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.showId, t.seatNumber] }),
+    // What best-available walks and what "seats left" counts: sold seats stay out of both.
+    index('seats_unsold_idx').on(t.showId, t.seatNumber).where(sql`NOT ${t.sold}`),
     check('seats_price_range', sql`${t.price} BETWEEN 1 AND 10000000`),
   ],
 );
@@ -123,8 +155,11 @@ export const reservations = pgTable(
     status: text('status', { enum: ['HELD', 'CONFIRMED', 'EXPIRED', 'CANCELLED'] }).notNull(),
     holdExpiresAt: ts('hold_expires_at').notNull(),
     createdAt: ts('created_at').notNull(),
+    /** The payment that bought it (one payment may cover several seats of a show). */
+    paymentId: uuid('payment_id'),
   },
   (t) => [
+    index('reservations_payment_idx').on(t.paymentId).where(sql`${t.paymentId} IS NOT NULL`),
     index('reservations_user_idx').on(t.userId, t.createdAt),
     index('reservations_user_concert_held_idx').on(t.userId, t.concertId).where(sql`${t.status} = 'HELD'`),
     index('reservations_held_expiry_idx').on(t.holdExpiresAt).where(sql`${t.status} = 'HELD'`),

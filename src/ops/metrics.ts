@@ -115,8 +115,9 @@ export class Metrics {
     this.latency.observe(labels, reply.elapsedTime / 1000);
   }
 
-  recordSale(payment: { concertId: string; amount: number }): void {
-    this.sales.inc({ concert_id: payment.concertId });
+  /** A payment: its seats counted as sold, its total as revenue. */
+  recordSale(payment: { concertId: string; amount: number; seats: readonly unknown[] }): void {
+    this.sales.inc({ concert_id: payment.concertId }, payment.seats.length);
     this.revenue.inc({ concert_id: payment.concertId }, payment.amount);
   }
 }

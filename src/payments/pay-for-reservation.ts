@@ -15,7 +15,8 @@ import {
 
 export interface PaymentRequest {
   userId: string;
-  reservationId: string;
+  /** One or several held reservations of one show. */
+  reservationIds: string[];
   /** The Queue-Token header. */
   queueToken: string | undefined;
   idempotencyKey: string | undefined;
@@ -28,13 +29,13 @@ const SLOT_RELEASE_RETRIES = 5;
 const SLOT_RELEASE_FIRST_RETRY_MS = 200;
 
 /**
- * Paying for a held seat (POST /api/v1/payments), start to end:
+ * Paying for held seats of one show (POST /api/v1/payments), start to end:
  *
  * 1. The gate: the buyer's queue token for the concert, ACTIVE. A token whose ticket was lost
  *    with the queue store's data (`lost`) still passes, for this one thing: paying the buyer's own
- *    live hold of that concert (pay_reservation checks exactly that; anything else is refused as
+ *    live holds of that concert (pay_reservations checks exactly that; anything else is refused as
  *    the gate would have refused it).
- * 2. The payment: one call of pay_reservation (pay-reservation.sql), which decides everything in
+ * 2. The payment: one call of pay_reservations (pay-reservations.sql), which decides everything in
  *    one transaction. A refusal is recorded under the Idempotency-Key like a success.
  * 3. After the commit: seat readers are told, the sale is counted, and a buyer holding nothing
  *    else for the concert gives the queue slot back. That last step can fail (Redis away) but
@@ -42,7 +43,7 @@ const SLOT_RELEASE_FIRST_RETRY_MS = 200;
  *    worst the slot comes back when the token's active window ends (the store's own expiry).
  *
  * What happens when a payment is retried with the same Idempotency-Key: the first answer comes
- * back, the payment happens once. While the token still passes the gate, pay_reservation finds
+ * back, the payment happens once. While the token still passes the gate, pay_reservations finds
  * the key (waiting for a concurrent first attempt to commit) and returns the stored answer; once
  * the purchase has expired the token, the gate refuses the retry and the stored answer is read
  * here instead. A retry of a 201 also finishes giving the slot back if that never happened.
@@ -78,7 +79,7 @@ export class PayForReservation {
     const answer = await this.payments.pay(
       request.userId,
       claims.concertId,
-      request.reservationId,
+      request.reservationIds,
       now,
       scope.key,
       scope.fingerprint,
@@ -87,9 +88,7 @@ export class PayForReservation {
       // Not the buyer's own live hold of that concert: the gate's refusal stands.
       throw new AppError('QUEUE_TOKEN_EXPIRED', 'Your turn has ended or you left the line; join again');
     }
-    const outcome = await outcomeOf(this.db, scope, now, answer, (code, facts) =>
-      paymentRefusal(code, facts, request.reservationId),
-    );
+    const outcome = await outcomeOf(this.db, scope, now, answer, paymentRefusal);
     if (outcome.status === 201) await this.afterPayment(outcome, answer, claims);
     return outcome;
   }

@@ -1,19 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { desc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { sql } from 'drizzle-orm';
+import { type Db, pgArray, rowsOf } from '../db/client.js';
 import type { WriteAnswer } from '../db/idempotency.js';
-import { payments } from '../db/schema.js';
+import { payments, reservations } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
+
+/** A seat a payment bought, as the receipt shows it. */
+export interface PaidSeat {
+  reservationId: string;
+  seatNumber: number;
+  section: string;
+  row: number;
+  number: number;
+  grade: string;
+  price: number;
+}
 
 export interface PaymentView {
   paymentId: string;
-  reservationId: string;
   concertId: string;
   date: string;
-  seatNumber: number;
+  status: 'PAID' | 'REFUNDED';
   amount: number;
   balance: number;
   paidAt: string;
+  reservationIds: string[];
+  seats: PaidSeat[];
+  /** Present when the payment covers one reservation (API.md). */
+  reservationId?: string;
+  seatNumber?: number;
 }
 
 export interface PaymentAnswer extends WriteAnswer {
@@ -21,14 +36,14 @@ export interface PaymentAnswer extends WriteAnswer {
   held: number | null;
 }
 
-/** Payments as the database keeps them: pay_reservation (pay-reservation.sql) and the list. */
+/** Payments as the database keeps them: pay_reservations (pay-reservations.sql) and the list. */
 export class PaymentsService {
   /** Prepared once per connection, as the pgbench ceiling runs it: no parse or plan per payment. */
-  private readonly payReservation;
+  private readonly payReservations;
 
   constructor(private readonly db: Db) {
     const p = sql.placeholder;
-    this.payReservation = db
+    this.payReservations = db
       .select({
         refusal: sql<string | null>`out_refusal`,
         status: sql<number | null>`out_status`,
@@ -37,26 +52,26 @@ export class PaymentsService {
         replayed: sql<boolean>`out_replayed`,
       })
       .from(
-        sql`pay_reservation(${p('user')}::uuid, ${p('concert')}::uuid, ${p('reservation')}::uuid,
+        sql`pay_reservations(${p('user')}::uuid, ${p('concert')}::uuid, ${p('reservations')}::uuid[],
           ${p('payment')}::uuid, ${p('transaction')}::uuid, ${p('at')}::timestamptz, ${p('key')}::text,
           ${p('fingerprint')}::text)`,
       )
-      .prepare('pay_reservation');
+      .prepare('pay_reservations');
   }
 
-  /** One call of pay_reservation: one round trip, every rule and race decided in the database. */
+  /** One call of pay_reservations: one round trip, every rule and race decided in the database. */
   async pay(
     userId: string,
     concertId: string,
-    reservationId: string,
+    reservationIds: readonly string[],
     now: number,
     key: string | undefined,
     fingerprint: string,
   ): Promise<PaymentAnswer> {
-    const [answer] = await this.payReservation.execute({
+    const [answer] = await this.payReservations.execute({
       user: userId,
       concert: concertId,
-      reservation: reservationId,
+      reservations: pgArray(reservationIds),
       payment: randomUUID(),
       transaction: randomUUID(),
       at: new Date(now),
@@ -66,49 +81,56 @@ export class PaymentsService {
     return answer!;
   }
 
+  /** The user's payments, newest first, each with the seats it bought (seat_json, pay-reservations.sql). */
   async list(userId: string): Promise<PaymentView[]> {
-    const rows = await this.db
-      .select()
-      .from(payments)
-      .where(eq(payments.userId, userId))
-      .orderBy(desc(payments.paidAt), desc(payments.id));
-    return rows.map(present);
+    const rows = rowsOf<PaymentView>(
+      await this.db.execute(sql`
+        SELECT p.id AS "paymentId", p.concert_id AS "concertId", p.date::text AS "date", 'PAID' AS "status",
+               p.amount, p.balance_after AS "balance",
+               to_char(p.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "paidAt",
+               (SELECT jsonb_agg(seat_json(r.id, r.show_id, r.seat_number, r.price) ORDER BY r.seat_number)
+                  FROM ${reservations} r WHERE r.payment_id = p.id) AS "seats"
+        FROM ${payments} p
+        WHERE p.user_id = ${userId}
+        ORDER BY p.paid_at DESC, p.id DESC`),
+    );
+    return rows.map((row) => {
+      const view = { ...row, reservationIds: row.seats.map((s) => s.reservationId) };
+      const [only] = row.seats;
+      return row.seats.length === 1
+        ? { ...view, reservationId: only!.reservationId, seatNumber: only!.seatNumber }
+        : view;
+    });
   }
 }
 
-/** pay_reservation's refusal codes as the errors the buyer reads. */
-export function paymentRefusal(code: string, facts: unknown, reservationId: string): AppError {
-  const { status, price } = (facts ?? {}) as { status?: string; price?: number };
+/** pay_reservations' refusal codes as the errors the buyer reads. */
+export function paymentRefusal(code: string, facts: unknown): AppError {
+  const { status, price, reservationId } = (facts ?? {}) as {
+    status?: string;
+    price?: number;
+    reservationId?: string;
+  };
   switch (code) {
     case 'RESERVATION_NOT_FOUND':
       return new AppError('RESERVATION_NOT_FOUND', `No reservation ${reservationId} of yours`);
+    case 'VALIDATION_FAILED':
+      return new AppError(
+        'VALIDATION_FAILED',
+        'One payment covers reservations of one show: same concert, same date',
+      );
     case 'QUEUE_TOKEN_FORBIDDEN':
       return new AppError(
         'QUEUE_TOKEN_FORBIDDEN',
-        'The queue token is for another concert than this reservation',
+        'The queue token is for another concert than these reservations',
       );
     case 'HOLD_EXPIRED':
-      return new AppError('HOLD_EXPIRED', 'The hold lapsed; pick the seat again');
+      return new AppError('HOLD_EXPIRED', 'A hold lapsed; pick the seats again');
     case 'RESERVATION_NOT_HELD':
-      return new AppError('RESERVATION_NOT_HELD', `The reservation is already ${status}`);
+      return new AppError('RESERVATION_NOT_HELD', `A reservation is already ${status}`);
     case 'INSUFFICIENT_BALANCE':
       return new AppError('INSUFFICIENT_BALANCE', `The balance does not cover ${price} won; charge it first`);
     default:
-      throw new Error(`pay_reservation refused with an unknown code ${code}`);
+      throw new Error(`pay_reservations refused with an unknown code ${code}`);
   }
-}
-
-type PaymentRow = typeof payments.$inferSelect;
-
-function present(row: PaymentRow): PaymentView {
-  return {
-    paymentId: row.id,
-    reservationId: row.reservationId,
-    concertId: row.concertId,
-    date: row.date,
-    seatNumber: row.seatNumber,
-    amount: row.amount,
-    balance: row.balanceAfter,
-    paidAt: row.paidAt.toISOString(),
-  };
 }

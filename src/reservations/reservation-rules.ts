@@ -1,18 +1,10 @@
 /**
- * The hold rules in TypeScript, written once (their SQL twins are in hold-rules.sql): a hold is
- * live while its reservation is HELD and its expiry is ahead; a lapsed hold is free and reads
- * EXPIRED from that instant, whether or not the sweeper has rewritten the row yet.
+ * What a reservation is, and when a hold ends. Whether a hold is live, what status a stored
+ * reservation reads as, and whether a seat is free are decided in the database only
+ * (hold-rules.sql: hold_is_live, reservation_status, seat_is_free); the process keeps just the
+ * arithmetic of the expiry it asks the database to write.
  */
-export type StoredStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
-
-export function isLiveHold(stored: StoredStatus, holdExpiresAt: Date, now: number): boolean {
-  return stored === 'HELD' && holdExpiresAt.getTime() > now;
-}
-
-/** What a reservation is at `now`. */
-export function effectiveStatus(stored: StoredStatus, holdExpiresAt: Date, now: number): StoredStatus {
-  return stored === 'HELD' && !isLiveHold(stored, holdExpiresAt, now) ? 'EXPIRED' : stored;
-}
+export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
 
 export function holdExpiry(now: number, holdTtlMs: number): Date {
   return new Date(now + holdTtlMs);

@@ -1,176 +1,248 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { ConcertsService } from '../concerts/concerts.service.js';
 import type { SeatChanges } from '../concerts/seat-changes.js';
-import type { Db, Tx } from '../db/client.js';
-import { rowsOf } from '../db/client.js';
-import { reservations, seats } from '../db/schema.js';
+import type { Db } from '../db/client.js';
+import { pgArray, rowsOf } from '../db/client.js';
+import { reservations, seats, showSections } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
-import { effectiveStatus, holdExpiry, type StoredStatus } from './reservation-rules.js';
+import { holdExpiry, type ReservationStatus } from './reservation-rules.js';
 import { SeatTurns } from './seat-turns.js';
 
-const seatUnavailable = (seatNumber: number) =>
-  new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold; pick another`);
+const seatUnavailable = (seats: readonly number[]) =>
+  new AppError(
+    'SEAT_UNAVAILABLE',
+    seats.length === 1
+      ? `Seat ${seats[0]} is held or sold; pick another`
+      : `Seats ${seats.join(', ')} are held or sold; pick others`,
+    { unavailableSeats: seats },
+  );
 
-export interface HoldRequest {
+interface Where {
   concertId: string;
   date: string;
-  seatNumber: number;
 }
+
+/** The three forms of POST /reservations (API.md). */
+export type HoldRequest = Where &
+  (
+    | { seatNumber: number }
+    | { seatNumbers: number[] }
+    | { quantity: number; section?: string; grade?: string }
+  );
 
 export interface ReservationView {
   reservationId: string;
   concertId: string;
   date: string;
   seatNumber: number;
+  section: string;
+  row: number;
+  number: number;
+  grade: string;
   price: number;
-  status: StoredStatus;
+  status: ReservationStatus;
   holdExpiresAt: string;
   createdAt: string;
 }
-
-type ReservationRow = typeof reservations.$inferSelect;
 
 export interface ReservationSettings {
   holdTtlMs: number;
   maxHoldsPerUser: number;
 }
 
+/** A row of hold_seats / hold_best_seats (hold-seats.sql). */
+interface HeldRow {
+  refusal: 'SEAT_UNAVAILABLE' | 'HOLD_LIMIT_REACHED' | null;
+  held: number;
+  unavailable: number[] | null;
+  reservation: string;
+  seat: number;
+  price: number;
+  section: string;
+  row: number;
+  number: number;
+  grade: string;
+}
+
+const HELD_COLUMNS = {
+  refusal: sql<HeldRow['refusal']>`out_refusal`,
+  held: sql<number>`out_held`,
+  unavailable: sql<number[] | null>`out_unavailable`,
+  reservation: sql<string>`out_reservation`,
+  seat: sql<number>`out_seat`,
+  price: sql<number>`out_price`,
+  section: sql<string>`out_section`,
+  row: sql<number>`out_row`,
+  number: sql<number>`out_number`,
+  grade: sql<string>`out_grade`,
+};
+
 export class ReservationsService {
+  private readonly holdSeats;
+  private readonly holdBestSeats;
+  /** Holds of one seat in flight here, one attempt at a time (see SeatTurns). */
+  private readonly turns = new SeatTurns();
+
   constructor(
     private readonly db: Db,
     private readonly concerts: ConcertsService,
     private readonly settings: ReservationSettings,
     private readonly seatChanges: SeatChanges,
   ) {
-    // Prepared once per connection, as the pgbench ceiling runs it: no parse or plan per hold.
+    // Prepared once per connection, as the pgbench ceiling runs them: no parse or plan per hold.
     const p = sql.placeholder;
-    this.holdSeat = db
-      .select({
-        refusal: sql<'SEAT_UNAVAILABLE' | 'HOLD_LIMIT_REACHED' | null>`out_refusal`,
-        held: sql<number>`out_held`,
-        price: sql<number>`out_price`,
-      })
+    this.holdSeats = db
+      .select(HELD_COLUMNS)
       .from(
-        sql`hold_seat(${p('user')}::uuid, ${p('concert')}::uuid, ${p('show')}::uuid, ${p('date')}::date,
-          ${p('seat')}::integer, ${p('reservation')}::uuid, ${p('at')}::timestamptz, ${p('expires')}::timestamptz,
-          ${p('max')}::integer)`,
+        sql`hold_seats(${p('user')}::uuid, ${p('concert')}::uuid, ${p('show')}::uuid, ${p('date')}::date,
+          ${p('seats')}::integer[], ${p('reservations')}::uuid[], ${p('at')}::timestamptz,
+          ${p('expires')}::timestamptz, ${p('max')}::integer)`,
       )
-      .prepare('hold_seat');
+      .prepare('hold_seats');
+    this.holdBestSeats = db
+      .select(HELD_COLUMNS)
+      .from(
+        sql`hold_best_seats(${p('user')}::uuid, ${p('concert')}::uuid, ${p('show')}::uuid, ${p('date')}::date,
+          ${p('quantity')}::integer, ${p('from')}::integer[], ${p('to')}::integer[], ${p('reservations')}::uuid[],
+          ${p('at')}::timestamptz, ${p('expires')}::timestamptz, ${p('max')}::integer)`,
+      )
+      .prepare('hold_best_seats');
   }
 
-  private readonly holdSeat;
-  /** Holds of one seat in flight here, one attempt at a time (see SeatTurns). */
-  private readonly turns = new SeatTurns();
-
   /**
-   * Holds a seat: one call of hold_seat (hold-seat.sql), one round trip. The database decides
-   * every race there (one winner per seat, the per-buyer limit exact) and answers losers at once;
-   * holds of one seat on this instance take turns (SeatTurns), so once one has won, the others
-   * waiting here are answered without a call of their own.
+   * Holds seats in one of the three forms, each one call of a function of hold-seats.sql: one
+   * round trip, every race (one holder per seat, the per-buyer limit in seats) decided in the
+   * database, losers answered at once. Holds of one seat on this instance take turns
+   * (SeatTurns), so once one has won, the others waiting here are answered without a call.
    */
-  async hold(userId: string, request: HoldRequest, now: number): Promise<ReservationView> {
+  async hold(userId: string, request: HoldRequest, now: number): Promise<ReservationView[]> {
     const show = await this.concerts.findShow(request.concertId, request.date, now);
-    if (request.seatNumber > show.totalSeats) {
-      throw new AppError('VALIDATION_FAILED', `Seat numbers of this show run from 1 to ${show.totalSeats}`);
-    }
-    const at = new Date(now);
-    const expiresAt = holdExpiry(now, this.settings.holdTtlMs);
-    const id = randomUUID();
-    const row = await this.turns.take(
-      `${show.id}:${request.seatNumber}`,
-      async () => {
-        const [row] = await this.holdSeat.execute({
-          user: userId,
-          concert: request.concertId,
-          show: show.id,
-          date: show.date,
-          seat: request.seatNumber,
-          reservation: id,
-          at,
-          expires: expiresAt,
-          max: this.settings.maxHoldsPerUser,
+    const { maxHoldsPerUser } = this.settings;
+    const base = {
+      user: userId,
+      concert: request.concertId,
+      show: show.id,
+      date: show.date,
+      at: new Date(now),
+      expires: holdExpiry(now, this.settings.holdTtlMs),
+      max: maxHoldsPerUser,
+    };
+    let rows: HeldRow[] | 'TAKEN';
+    let asked: number[] = [];
+    if ('quantity' in request) {
+      if (request.quantity > maxHoldsPerUser)
+        throw new AppError('VALIDATION_FAILED', `At most ${maxHoldsPerUser} seats at once`);
+      const { from, to } = show.venue.rangesFor(request);
+      rows = await this.holdBestSeats.execute({
+        ...base,
+        quantity: request.quantity,
+        from: pgArray(from),
+        to: pgArray(to),
+        reservations: pgArray(Array.from({ length: request.quantity }, () => randomUUID())),
+      });
+    } else {
+      asked = 'seatNumber' in request ? [request.seatNumber] : [...request.seatNumbers].sort((a, b) => a - b);
+      if (asked.length > maxHoldsPerUser)
+        throw new AppError('VALIDATION_FAILED', `At most ${maxHoldsPerUser} seats at once`);
+      if (new Set(asked).size !== asked.length)
+        throw new AppError('VALIDATION_FAILED', 'Each seat number may appear once');
+      const outside = asked.find((n) => n > show.totalSeats);
+      if (outside !== undefined)
+        throw new AppError('VALIDATION_FAILED', `Seat numbers of this show run from 1 to ${show.totalSeats}`);
+      const attempt = () =>
+        this.holdSeats.execute({
+          ...base,
+          seats: pgArray(asked),
+          reservations: pgArray(asked.map(() => randomUUID())),
         });
-        return row!;
-      },
-      (row) =>
-        row.refusal === null ? 'HELD' : row.refusal === 'SEAT_UNAVAILABLE' ? 'UNAVAILABLE' : 'UNKNOWN',
-    );
-    if (row === 'TAKEN') throw seatUnavailable(request.seatNumber);
-    if (row.refusal === 'HOLD_LIMIT_REACHED') {
+      rows =
+        asked.length === 1
+          ? await this.turns.take(`${show.id}:${asked[0]}`, attempt, ([row]) =>
+              row!.refusal === null
+                ? 'HELD'
+                : row!.refusal === 'SEAT_UNAVAILABLE'
+                  ? 'UNAVAILABLE'
+                  : 'UNKNOWN',
+            )
+          : await attempt();
+    }
+    if (rows === 'TAKEN') throw seatUnavailable(asked);
+    const [first] = rows;
+    if (first!.refusal === 'HOLD_LIMIT_REACHED') {
       throw new AppError(
         'HOLD_LIMIT_REACHED',
-        `You already hold ${row.held} unpaid seats for this concert; pay or cancel one first`,
+        `You already hold ${first!.held} unpaid seats for this concert (at most ${maxHoldsPerUser}); pay or cancel first`,
       );
     }
-    if (row.refusal === 'SEAT_UNAVAILABLE') throw seatUnavailable(request.seatNumber);
+    if (first!.refusal === 'SEAT_UNAVAILABLE') {
+      if ('quantity' in request)
+        throw new AppError(
+          'SEAT_UNAVAILABLE',
+          `No ${request.quantity} seats side by side are free there now`,
+        );
+      throw seatUnavailable(first!.unavailable ?? asked);
+    }
     await this.seatChanges.changed(request.concertId);
-    return {
-      reservationId: id,
+    const holdExpiresAt = base.expires.toISOString();
+    const createdAt = base.at.toISOString();
+    return rows.map((r) => ({
+      reservationId: r.reservation,
       concertId: request.concertId,
       date: show.date,
-      seatNumber: request.seatNumber,
-      price: row.price,
+      seatNumber: r.seat,
+      section: r.section,
+      row: r.row,
+      number: r.number,
+      grade: r.grade,
+      price: r.price,
       status: 'HELD',
-      holdExpiresAt: expiresAt.toISOString(),
-      createdAt: at.toISOString(),
-    };
+      holdExpiresAt,
+      createdAt,
+    }));
   }
 
   async list(userId: string, now: number): Promise<ReservationView[]> {
-    const rows = await this.db
-      .select()
-      .from(reservations)
-      .where(eq(reservations.userId, userId))
-      .orderBy(desc(reservations.createdAt), desc(reservations.id));
-    return rows.map((r) => present(r, now));
+    return rowsOf<ReservationView>(
+      await this.db.execute(sql`${viewSelect(now)} WHERE r.user_id = ${userId}
+        ORDER BY r.created_at DESC, r.id DESC`),
+    );
   }
 
   async get(userId: string, reservationId: string, now: number): Promise<ReservationView> {
-    const [row] = await this.db
-      .select()
-      .from(reservations)
-      .where(and(eq(reservations.id, reservationId), eq(reservations.userId, userId)));
+    const [row] = rowsOf<ReservationView>(
+      await this.db.execute(sql`${viewSelect(now)} WHERE r.id = ${reservationId} AND r.user_id = ${userId}`),
+    );
     if (!row) throw notFound(reservationId);
-    return present(row, now);
-  }
-
-  /** Cancels a HELD reservation; its seat is free at once. */
-  async cancel(userId: string, reservationId: string, now: number): Promise<void> {
-    const concertId = await this.db.transaction(async (tx) => {
-      const row = await this.lockOwned(tx, userId, reservationId);
-      const status = effectiveStatus(row.status, row.holdExpiresAt, now);
-      if (status !== 'HELD') {
-        throw new AppError('RESERVATION_NOT_HELD', `The reservation is ${status} and cannot be cancelled`);
-      }
-      await tx.update(reservations).set({ status: 'CANCELLED' }).where(eq(reservations.id, reservationId));
-      await tx
-        .update(seats)
-        .set({ reservationId: null, holdExpiresAt: null })
-        .where(
-          and(
-            eq(seats.showId, row.showId),
-            eq(seats.seatNumber, row.seatNumber),
-            eq(seats.reservationId, reservationId),
-          ),
-        );
-      return row.concertId;
-    });
-    await this.seatChanges.changed(concertId);
+    return row;
   }
 
   /**
-   * Locks a reservation of this user for the rest of the transaction. Another user's
-   * reservation is reported as not found, so ids cannot be probed.
+   * Cancels a live hold of this user, and frees its seat, in one statement: the conditional
+   * update (hold_is_live) decides against a payment or a lapse racing it. Only when nothing
+   * was cancelled is the reservation read again, to say why.
    */
-  private async lockOwned(tx: Tx, userId: string, reservationId: string): Promise<ReservationRow> {
-    const [row] = await tx
-      .select()
-      .from(reservations)
-      .where(eq(reservations.id, reservationId))
-      .for('update');
-    if (!row || row.userId !== userId) throw notFound(reservationId);
-    return row;
+  async cancel(userId: string, reservationId: string, now: number): Promise<void> {
+    const at = new Date(now);
+    const [cancelled] = rowsOf<{ concertId: string }>(
+      await this.db.execute(sql`
+        WITH cancelled AS (
+          UPDATE ${reservations} SET status = 'CANCELLED'
+          WHERE id = ${reservationId} AND user_id = ${userId}
+            AND hold_is_live(status, hold_expires_at, ${at})
+          RETURNING id, show_id, seat_number, concert_id),
+        freed AS (
+          UPDATE ${seats} s SET reservation_id = NULL, hold_expires_at = NULL
+          FROM cancelled c
+          WHERE s.show_id = c.show_id AND s.seat_number = c.seat_number AND s.reservation_id = c.id
+          RETURNING 1)
+        SELECT concert_id AS "concertId" FROM cancelled`),
+    );
+    if (!cancelled) {
+      const { status } = await this.get(userId, reservationId, now);
+      throw new AppError('RESERVATION_NOT_HELD', `The reservation is ${status} and cannot be cancelled`);
+    }
+    await this.seatChanges.changed(cancelled.concertId);
   }
 
   /**
@@ -194,19 +266,20 @@ export class ReservationsService {
   }
 }
 
-function notFound(reservationId: string): AppError {
-  return new AppError('RESERVATION_NOT_FOUND', `No reservation ${reservationId} of yours`);
+/** A reservation as the API shows it, its status read at `now` by reservation_status. */
+function viewSelect(now: number) {
+  return sql`
+    SELECT r.id AS "reservationId", r.concert_id AS "concertId", r.date::text AS "date",
+           r.seat_number AS "seatNumber", ss.name AS "section", s.row_no::int AS "row",
+           s.number_in_row::int AS "number", ss.grade, r.price,
+           reservation_status(r.status, r.hold_expires_at, ${new Date(now)}) AS "status",
+           to_char(r.hold_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "holdExpiresAt",
+           to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"
+    FROM ${reservations} r
+    JOIN ${seats} s ON s.show_id = r.show_id AND s.seat_number = r.seat_number
+    JOIN ${showSections} ss ON ss.show_id = s.show_id AND ss.section_no = s.section_no`;
 }
 
-export function present(row: ReservationRow, now: number): ReservationView {
-  return {
-    reservationId: row.id,
-    concertId: row.concertId,
-    date: row.date,
-    seatNumber: row.seatNumber,
-    price: row.price,
-    status: effectiveStatus(row.status, row.holdExpiresAt, now),
-    holdExpiresAt: row.holdExpiresAt.toISOString(),
-    createdAt: row.createdAt.toISOString(),
-  };
+function notFound(reservationId: string): AppError {
+  return new AppError('RESERVATION_NOT_FOUND', `No reservation ${reservationId} of yours`);
 }

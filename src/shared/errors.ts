@@ -15,6 +15,7 @@ export const errorCatalog = {
   REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
   CONCERT_NOT_FOUND: { status: 404, title: 'Concert not found' },
   DATE_NOT_FOUND: { status: 404, title: 'No show on that date' },
+  SECTION_NOT_FOUND: { status: 404, title: 'No section of that name in this show' },
   RESERVATION_NOT_FOUND: { status: 404, title: 'Reservation not found' },
   SEAT_UNAVAILABLE: { status: 409, title: 'The seat is held or sold' },
   HOLD_LIMIT_REACHED: { status: 409, title: 'Too many seats held' },

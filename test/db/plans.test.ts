@@ -169,12 +169,12 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
       pay: async () => {
         const held = await reservations.hold(userId, { concertId: CONCERT, date, seatNumber: 2 }, now);
         plans.length = 0;
-        return payments.pay(userId, CONCERT, held.reservationId, now, 'pay-key', 'fp');
+        return payments.pay(userId, CONCERT, [held[0]!.reservationId], now, 'pay-key', 'fp');
       },
       cancel: async () => {
         const held = await reservations.hold(userId, { concertId: CONCERT, date, seatNumber: 3 }, now);
         plans.length = 0;
-        return reservations.cancel(userId, held.reservationId, now);
+        return reservations.cancel(userId, held[0]!.reservationId, now);
       },
       charge: () => wallet.charge(userId, 100, now, 'charge-key', 'fp'),
       replay: () => storedOutcome(db, { userId, key: 'charge-key', fingerprint: 'fp' }),
@@ -182,7 +182,7 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
       history: () => wallet.history(userId),
       reservations: () => reservations.list(userId, now),
       payments: () => payments.list(userId),
-      'seat map': () => concerts.seatMap(CONCERT, date, now),
+      'seat map': () => concerts.seatMap(CONCERT, date, undefined, now),
       'dates list': () => concerts.availableDates(CONCERT, now),
       sweeper: () => new HoldSweeper(reservations, { now: () => now }, silent).sweep(),
       purge: () => new IdempotencyPurge(db, { now: () => now }, silent).purge(),
@@ -260,13 +260,14 @@ describe.skipIf(!serverUrls.database)('query plans made while the tables were em
       reservations.hold(buyer, { concertId: CONCERT, date: '2099-01-01', seatNumber: ++seat }, now);
     const paths: Record<string, () => Promise<unknown>> = {
       hold,
-      pay: async () => payments.pay(buyer, CONCERT, (await hold()).reservationId, now, `pay ${seat}`, 'fp'),
-      cancel: async () => reservations.cancel(buyer, (await hold()).reservationId, now),
+      pay: async () =>
+        payments.pay(buyer, CONCERT, [(await hold())[0]!.reservationId], now, `pay ${seat}`, 'fp'),
+      cancel: async () => reservations.cancel(buyer, (await hold())[0]!.reservationId, now),
       charge: () => wallet.charge(buyer, 100, now, `charge ${seat++}`, 'fp'),
       reservations: () => reservations.list(buyer, now),
       payments: () => payments.list(buyer),
       // A service of their own each time, so no answer comes from its cache of rendered reads.
-      'seat map': () => new ConcertsService(db).seatMap(CONCERT, '2099-01-02', now),
+      'seat map': () => new ConcertsService(db).seatMap(CONCERT, '2099-01-02', undefined, now),
       'dates list': () => new ConcertsService(db).availableDates(CONCERT, now),
       sweeper: () => new HoldSweeper(reservations, { now: () => now }, silent).sweep(),
     };

@@ -1,0 +1,142 @@
+-- pay_reservations: a buyer pays for one or several seats they hold of one show, from their
+-- balance, in one statement.
+--
+-- Guarantees:
+-- * Everything or nothing: every seat becomes SOLD, every reservation CONFIRMED, the balance is
+--   debited by the total with one PAYMENT ledger row, and one payment is written, in one
+--   transaction.
+-- * A seat is sold once: the reservations are locked (in id order, so two payments never wait on
+--   each other in a circle), and each seat is sold only while it still carries this live hold
+--   (another hold may have taken it after a lapse).
+-- * The balance never goes below 0 and always equals the sum of its ledger: the wallet row is
+--   locked and checked before anything is written.
+-- * Refusals come back as error codes of src/shared/errors.ts, decided before anything is
+--   written (out_body carries the facts for the message): RESERVATION_NOT_FOUND (missing or
+--   another buyer's), QUEUE_TOKEN_FORBIDDEN (the queue token is for another concert),
+--   VALIDATION_FAILED (reservations of different shows), HOLD_EXPIRED, RESERVATION_NOT_HELD
+--   ({status}), INSUFFICIENT_BALANCE ({price}: the total).
+-- * With an Idempotency-Key (src/db/idempotency.sql) the payment happens at most once and a retry
+--   gets the first answer (out_replayed); a key used with another request is IDEMPOTENCY_KEY_REUSED.
+-- * out_held counts the buyer's other live holds for the concert: at 0 the buyer is done and the
+--   caller gives the queue slot back.
+
+-- A sold or held seat as receipts show it: where it is, what it cost.
+CREATE OR REPLACE FUNCTION seat_json(p_reservation uuid, p_show uuid, p_seat integer, p_price integer)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('reservationId', p_reservation, 'seatNumber', p_seat, 'section', ss.name,
+      'row', s.row_no, 'number', s.number_in_row, 'grade', ss.grade, 'price', p_price)
+    FROM seats s JOIN show_sections ss ON ss.show_id = s.show_id AND ss.section_no = s.section_no
+    WHERE s.show_id = p_show AND s.seat_number = p_seat
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION pay_reservations(
+  p_user uuid, p_concert uuid, p_reservations uuid[], p_payment uuid, p_transaction uuid,
+  p_at timestamptz, p_key text, p_fingerprint text
+) RETURNS TABLE (out_refusal text, out_status integer, out_body jsonb, out_held integer, out_replayed boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  c record;
+  v_res record;
+  v_shows uuid[] := '{}';
+  v_concert_ok boolean := true;
+  v_date date;
+  v_total integer := 0;
+  v_found integer := 0;
+  v_status text;
+  v_balance integer;
+  v_refusal text;
+  v_facts jsonb := '{}'::jsonb;
+  v_sold integer;
+  v_body jsonb;
+  v_seats jsonb;
+BEGIN
+  IF p_key IS NOT NULL THEN
+    SELECT * INTO c FROM idempotency_claim(p_user, p_key, p_fingerprint, p_at);
+    IF NOT c.out_claimed THEN
+      RETURN QUERY SELECT c.out_refusal, c.out_status, c.out_body,
+        live_holds(p_user, p_concert, p_at),
+        true;
+      RETURN;
+    END IF;
+  END IF;
+
+  FOR v_res IN SELECT * FROM reservations WHERE id = ANY (p_reservations) ORDER BY id FOR UPDATE LOOP
+    IF v_res.user_id <> p_user THEN CONTINUE; END IF;
+    v_found := v_found + 1;
+    v_shows := v_shows || v_res.show_id;
+    v_concert_ok := v_concert_ok AND v_res.concert_id = p_concert;
+    v_date := v_res.date;
+    v_total := v_total + v_res.price;
+  END LOOP;
+  IF v_found < cardinality(p_reservations) THEN
+    v_refusal := 'RESERVATION_NOT_FOUND';
+    v_facts := jsonb_build_object('reservationId', (SELECT x FROM unnest(p_reservations) x
+      WHERE NOT EXISTS (SELECT 1 FROM reservations WHERE id = x AND user_id = p_user) LIMIT 1));
+  ELSIF (SELECT count(DISTINCT x) FROM unnest(v_shows) x) > 1 THEN
+    v_refusal := 'VALIDATION_FAILED';
+  ELSIF NOT v_concert_ok THEN
+    v_refusal := 'QUEUE_TOKEN_FORBIDDEN';
+  END IF;
+  -- Not held before lapsed: a paid or cancelled reservation says so even if its hold also ran out.
+  IF v_refusal IS NULL THEN
+    SELECT reservation_status(status, hold_expires_at, p_at) INTO v_status FROM reservations
+      WHERE id = ANY (p_reservations) AND reservation_status(status, hold_expires_at, p_at) NOT IN ('HELD', 'EXPIRED')
+      LIMIT 1;
+    IF FOUND THEN
+      v_refusal := 'RESERVATION_NOT_HELD';
+      v_facts := jsonb_build_object('status', v_status);
+    ELSIF EXISTS (SELECT 1 FROM reservations WHERE id = ANY (p_reservations)
+                    AND reservation_status(status, hold_expires_at, p_at) = 'EXPIRED') THEN
+      v_refusal := 'HOLD_EXPIRED';
+    END IF;
+  END IF;
+  IF v_refusal IS NULL THEN
+    SELECT w.balance INTO v_balance FROM wallets w WHERE w.user_id = p_user FOR NO KEY UPDATE;
+    IF coalesce(v_balance, 0) < v_total THEN
+      v_refusal := 'INSUFFICIENT_BALANCE';
+      v_facts := jsonb_build_object('price', v_total);
+    END IF;
+  END IF;
+  IF v_refusal IS NULL THEN
+    -- Each seat must still carry its hold (another hold may have taken one after a lapse): the
+    -- seats are locked and checked first, so a refusal has sold nothing.
+    SELECT count(*) INTO v_sold FROM (
+      SELECT 1 FROM seats s JOIN reservations r ON s.show_id = r.show_id AND s.seat_number = r.seat_number
+        WHERE r.id = ANY (p_reservations) AND s.reservation_id = r.id AND NOT s.sold
+        FOR NO KEY UPDATE OF s) l;
+    IF v_sold < cardinality(p_reservations) THEN v_refusal := 'HOLD_EXPIRED'; END IF;
+  END IF;
+  IF v_refusal IS NOT NULL THEN
+    PERFORM idempotency_release(p_user, p_key);
+    RETURN QUERY SELECT v_refusal, NULL::integer, v_facts, NULL::integer, false;
+    RETURN;
+  END IF;
+
+  UPDATE seats s SET sold = true, hold_expires_at = NULL
+    FROM reservations r
+    WHERE r.id = ANY (p_reservations) AND s.show_id = r.show_id AND s.seat_number = r.seat_number;
+  UPDATE reservations SET status = 'CONFIRMED', payment_id = p_payment WHERE id = ANY (p_reservations);
+  UPDATE wallets SET balance = balance - v_total WHERE user_id = p_user RETURNING balance INTO v_balance;
+  INSERT INTO wallet_transactions (id, user_id, type, amount, balance_after, created_at)
+    VALUES (p_transaction, p_user, 'PAYMENT', -v_total, v_balance, p_at);
+  INSERT INTO payments (id, reservation_id, user_id, concert_id, date, seat_number, amount, balance_after, paid_at)
+    SELECT p_payment, r.id, p_user, r.concert_id, r.date, r.seat_number, v_total, v_balance, p_at
+    FROM reservations r WHERE r.id = ANY (p_reservations) ORDER BY r.seat_number LIMIT 1;
+  SELECT jsonb_agg(seat_json(r.id, r.show_id, r.seat_number, r.price) ORDER BY r.seat_number) INTO v_seats
+    FROM reservations r WHERE r.id = ANY (p_reservations);
+  v_body := jsonb_build_object(
+    'paymentId', p_payment, 'concertId', p_concert, 'date', v_date::text, 'status', 'PAID',
+    'amount', v_total, 'balance', v_balance,
+    'paidAt', to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'reservationIds', (SELECT jsonb_agg(x->'reservationId') FROM jsonb_array_elements(v_seats) x),
+    'seats', v_seats);
+  IF cardinality(p_reservations) = 1 THEN
+    v_body := v_body || jsonb_build_object('reservationId', v_seats->0->'reservationId',
+      'seatNumber', v_seats->0->'seatNumber');
+  END IF;
+  PERFORM idempotency_answer(p_user, p_key, 201, v_body);
+  RETURN QUERY SELECT NULL::text, 201, v_body,
+    live_holds(p_user, p_concert, p_at),
+    false;
+END;
+$$;

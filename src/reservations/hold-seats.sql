@@ -1,0 +1,151 @@
+-- Holding seats: one buyer takes one or several seats of a show for a while, or is told why not,
+-- in one statement. Three entry points share one ending (record_holds):
+--   hold_seats       these seats (one or several), all of them or none;
+--   hold_best_seats  the first run of p_quantity free seats side by side in one row, in
+--                    seat-number order, within the given seat ranges (a section, a grade's
+--                    sections, or the whole show).
+--
+-- Guarantees:
+-- * One holder per seat, whatever the number of concurrent requests or instances: every seat is
+--   locked and found free (seat_is_free, hold-rules.sql) before it is written, all in the database.
+-- * Losers are answered at once, never queued behind a winner: a seat another request is taking
+--   right now (its row locked) is skipped (SKIP LOCKED) and counts as unavailable; best-available
+--   skips it and looks further along, so concurrent requests never wait on each other's runs and
+--   never get the same seat.
+-- * All or none: a refusal writes nothing (the locks it took end with its statement).
+-- * A buyer never holds more than p_max_holds live seats of a concert: the buyer's row lock
+--   serialises only that buyer's holds, and the live holds are counted under it (live_holds).
+-- * Refusals come back as error codes of src/shared/errors.ts: SEAT_UNAVAILABLE (out_unavailable
+--   names the seats, for hold_seats), HOLD_LIMIT_REACHED (out_held says how many the buyer holds).
+--
+-- A held seat's row answers with what a reservation reports: section, row, number, grade, price.
+
+-- The common ending, for seats already locked and found free by the caller: checks the buyer's
+-- limit under the buyer's lock, then writes one reservation per seat.
+CREATE OR REPLACE FUNCTION record_holds(
+  p_user uuid, p_concert uuid, p_show uuid, p_date date, p_seats integer[], p_reservations uuid[],
+  p_at timestamptz, p_expires timestamptz, p_max_holds integer
+) RETURNS TABLE (
+  out_refusal text, out_held integer, out_unavailable integer[], out_reservation uuid,
+  out_seat integer, out_price integer, out_section text, out_row integer, out_number integer, out_grade text
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_held integer;
+BEGIN
+  PERFORM 1 FROM users u WHERE u.id = p_user FOR NO KEY UPDATE;
+  v_held := live_holds(p_user, p_concert, p_at);
+  IF v_held + cardinality(p_seats) > p_max_holds THEN
+    RETURN QUERY SELECT 'HOLD_LIMIT_REACHED'::text, v_held, NULL::integer[], NULL::uuid,
+      NULL::integer, NULL::integer, NULL::text, NULL::integer, NULL::integer, NULL::text;
+    RETURN;
+  END IF;
+  -- Locked above and found free: no other statement can have changed them since.
+  UPDATE seats s SET reservation_id = h.reservation, hold_expires_at = p_expires
+    FROM unnest(p_seats, p_reservations) AS h(seat, reservation)
+    WHERE s.show_id = p_show AND s.seat_number = h.seat;
+  INSERT INTO reservations
+    (id, user_id, concert_id, show_id, date, seat_number, price, status, hold_expires_at, created_at)
+    SELECT h.reservation, p_user, p_concert, p_show, p_date, s.seat_number, s.price, 'HELD', p_expires, p_at
+    FROM unnest(p_seats, p_reservations) AS h(seat, reservation)
+    JOIN seats s ON s.show_id = p_show AND s.seat_number = h.seat;
+  RETURN QUERY SELECT NULL::text, v_held, NULL::integer[], h.reservation, s.seat_number, s.price,
+      ss.name, s.row_no::integer, s.number_in_row::integer, ss.grade
+    FROM unnest(p_seats, p_reservations) AS h(seat, reservation)
+    JOIN seats s ON s.show_id = p_show AND s.seat_number = h.seat
+    JOIN show_sections ss ON ss.show_id = p_show AND ss.section_no = s.section_no
+    ORDER BY s.seat_number;
+END;
+$$;
+--> statement-breakpoint
+-- These seats (distinct, ascending), all or none.
+CREATE OR REPLACE FUNCTION hold_seats(
+  p_user uuid, p_concert uuid, p_show uuid, p_date date, p_seats integer[], p_reservations uuid[],
+  p_at timestamptz, p_expires timestamptz, p_max_holds integer
+) RETURNS TABLE (
+  out_refusal text, out_held integer, out_unavailable integer[], out_reservation uuid,
+  out_seat integer, out_price integer, out_section text, out_row integer, out_number integer, out_grade text
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_taken integer[];
+BEGIN
+  SELECT coalesce(array_agg(l.seat_number), '{}') INTO v_taken FROM (
+    SELECT s.seat_number FROM seats s
+      WHERE s.show_id = p_show AND s.seat_number = ANY (p_seats)
+        AND seat_is_free(s.sold, s.hold_expires_at, p_at)
+      ORDER BY s.seat_number
+      FOR NO KEY UPDATE SKIP LOCKED) l;
+  IF cardinality(v_taken) < cardinality(p_seats) THEN
+    RETURN QUERY SELECT 'SEAT_UNAVAILABLE'::text, 0,
+      ARRAY(SELECT x FROM unnest(p_seats) x WHERE x <> ALL (v_taken) ORDER BY x), NULL::uuid,
+      NULL::integer, NULL::integer, NULL::text, NULL::integer, NULL::integer, NULL::text;
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT * FROM record_holds(p_user, p_concert, p_show, p_date, p_seats, p_reservations,
+    p_at, p_expires, p_max_holds);
+END;
+$$;
+--> statement-breakpoint
+-- Best available: p_quantity seats side by side in one row, the first such run in seat-number
+-- order within the ranges p_from[i]..p_to[i] (ascending, not overlapping).
+--
+-- It walks the free seats of the ranges in order (seats_unsold_idx keeps sold seats out of the
+-- walk) and, at each run long enough, tries to lock that run with SKIP LOCKED. A run that another
+-- request is taking (or took since the walk began) is not waited for: the walk goes on past the
+-- seat it could not have. Seats locked but not kept stay locked only until this statement ends.
+CREATE OR REPLACE FUNCTION hold_best_seats(
+  p_user uuid, p_concert uuid, p_show uuid, p_date date, p_quantity integer,
+  p_from integer[], p_to integer[], p_reservations uuid[],
+  p_at timestamptz, p_expires timestamptz, p_max_holds integer
+) RETURNS TABLE (
+  out_refusal text, out_held integer, out_unavailable integer[], out_reservation uuid,
+  out_seat integer, out_price integer, out_section text, out_row integer, out_number integer, out_grade text
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_seat record;
+  v_run integer[] := '{}';
+  v_locked integer[];
+  v_last integer;
+  v_section smallint;
+  v_row smallint;
+  v_missing integer;
+BEGIN
+  <<ranges>>
+  FOR i IN 1 .. coalesce(cardinality(p_from), 0) LOOP
+    v_run := '{}';
+    FOR v_seat IN
+      SELECT s.seat_number, s.section_no, s.row_no FROM seats s
+        WHERE s.show_id = p_show AND s.seat_number BETWEEN p_from[i] AND p_to[i]
+          AND seat_is_free(s.sold, s.hold_expires_at, p_at)
+        ORDER BY s.seat_number
+    LOOP
+      IF cardinality(v_run) > 0 AND v_seat.seat_number = v_last + 1
+         AND v_seat.section_no = v_section AND v_seat.row_no = v_row THEN
+        v_run := v_run || v_seat.seat_number;
+      ELSE
+        v_run := ARRAY[v_seat.seat_number];
+      END IF;
+      v_last := v_seat.seat_number;
+      v_section := v_seat.section_no;
+      v_row := v_seat.row_no;
+      IF cardinality(v_run) = p_quantity THEN
+        SELECT coalesce(array_agg(l.seat_number), '{}') INTO v_locked FROM (
+          SELECT s.seat_number FROM seats s
+            WHERE s.show_id = p_show AND s.seat_number = ANY (v_run)
+              AND seat_is_free(s.sold, s.hold_expires_at, p_at)
+            ORDER BY s.seat_number
+            FOR NO KEY UPDATE SKIP LOCKED) l;
+        IF cardinality(v_locked) = p_quantity THEN
+          RETURN QUERY SELECT * FROM record_holds(p_user, p_concert, p_show, p_date, v_run,
+            p_reservations[1:p_quantity], p_at, p_expires, p_max_holds);
+          RETURN;
+        END IF;
+        -- Someone else has (or is taking) a seat of this run: go on after the last such seat.
+        SELECT max(x) INTO v_missing FROM unnest(v_run) x WHERE x <> ALL (v_locked);
+        v_run := ARRAY(SELECT x FROM unnest(v_run) x WHERE x > v_missing ORDER BY x);
+      END IF;
+    END LOOP;
+  END LOOP ranges;
+  RETURN QUERY SELECT 'SEAT_UNAVAILABLE'::text, 0, NULL::integer[], NULL::uuid,
+    NULL::integer, NULL::integer, NULL::text, NULL::integer, NULL::integer, NULL::text;
+END;
+$$;
