@@ -159,8 +159,11 @@ export async function measureSqlCeilings(o: CeilingOptions): Promise<Ceiling[]> 
         SELECT ('00000000-0000-4000-b000-' || lpad(n::text, 12, '0'))::uuid,
                '00000000-0000-4000-8000-000000000000', date '2199-01-01' + n, 200
         FROM generate_series(0, ${payShows - 1}) n;
-      INSERT INTO seats (show_id, seat_number, price)
-        SELECT id, s, 1000 FROM shows, generate_series(1, 200) s;
+      -- Each show is the simple form's plan: one section A of grade R, its 200 seats in one row.
+      INSERT INTO show_sections (show_id, section_no, name, grade, price, first_seat, last_seat, row_seats)
+        SELECT id, 0, 'A', 'R', 1000, 1, 200, ARRAY[200]::smallint[] FROM shows;
+      INSERT INTO seats (show_id, seat_number, price, section_no, row_no, number_in_row)
+        SELECT id, s, 1000, 0, 1, s FROM shows, generate_series(1, 200) s;
       INSERT INTO reservations
         (id, user_id, concert_id, show_id, date, seat_number, price, status, hold_expires_at, created_at)
         SELECT ('00000000-0000-4000-a000-' || lpad(n::text, 12, '0'))::uuid,
@@ -179,14 +182,14 @@ export async function measureSqlCeilings(o: CeilingOptions): Promise<Ceiling[]> 
   const paths: SqlCeiling[] = [
     {
       name: 'holdSql',
-      what: 'hold_seat',
+      what: 'hold_seats (one seat)',
       script: 'hold.pgbench.sql',
       defines: { users, seats: CEILING_SHOWS * 200 },
     },
     { name: 'chargeSql', what: 'charge_balance', script: 'charge.pgbench.sql', defines: { users } },
     {
       name: 'paySql',
-      what: 'pay_reservation',
+      what: 'pay_reservations (one hold)',
       script: 'pay.pgbench.sql',
       defines: { users, per_client: perClient, i: 0 },
     },
