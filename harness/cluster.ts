@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { DEFAULT_PREFIX, lineKeys, registryKey } from '../src/queue/redis-queue-store.js';
+import { allKeysOf, DEFAULT_PREFIX, registryKey } from '../src/redis/keys.js';
 import { reapChild } from './reaper.js';
 import { sleep } from './wait.js';
 
@@ -100,7 +100,7 @@ export async function forgetConcerts(redisUrl: string, concertIds: string[]): Pr
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
     await redis.connect();
-    const keys = concertIds.flatMap((id) => Object.values(lineKeys(DEFAULT_PREFIX, id)));
+    const keys = concertIds.flatMap((id) => allKeysOf(id, DEFAULT_PREFIX));
     await redis.del(...keys);
     await redis.zrem(registryKey(DEFAULT_PREFIX), ...concertIds);
   } finally {

@@ -11,10 +11,6 @@ import { adminRoutes } from './admin/admin.routes.js';
 import { Signer } from './auth/signer.js';
 import { concertsRoutes } from './concerts/concerts.routes.js';
 import { ConcertsService } from './concerts/concerts.service.js';
-import { saleRoutes } from './concerts/sale.routes.js';
-import { SaleDay } from './concerts/sale-day.js';
-import { SaleSchedule } from './concerts/sale-schedule.js';
-import { ScheduledQueueStore } from './concerts/scheduled-queue-store.js';
 import { InProcessSeatVersions, RedisSeatVersions, type SeatChanges } from './concerts/seat-changes.js';
 import { SeatReadCache } from './concerts/seat-read-cache.js';
 import type { Config } from './config.js';
@@ -40,9 +36,14 @@ import { queueOptions } from './queue/queue-options.js';
 import type { QueueStore } from './queue/queue-store.js';
 import { QueueTokens } from './queue/queue-token.js';
 import { StreamHub } from './queue/stream-hub.js';
+import { DEFAULT_PREFIX } from './redis/keys.js';
 import { HoldSweeper } from './reservations/hold-sweeper.js';
 import { reservationsRoutes } from './reservations/reservations.routes.js';
 import { ReservationsService } from './reservations/reservations.service.js';
+import { saleRoutes } from './sale/sale.routes.js';
+import { SaleDay } from './sale/sale-day.js';
+import { SaleSchedule } from './sale/sale-schedule.js';
+import { ScheduledQueueStore } from './sale/scheduled-queue-store.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { coalesce } from './shared/coalesce.js';
 import type { TurnScheduler } from './shared/turn-batcher.js';
@@ -198,7 +199,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       queueToken: (token) => queueTokens.verify(token)?.userId ?? null,
     },
     ...(options.redis ? { redis: options.redis } : {}),
-    prefix: options.redisPrefix ?? 'bo:',
+    prefix: options.redisPrefix ?? DEFAULT_PREFIX,
   });
 
   registerSecurityHeaders(app);

@@ -13,8 +13,8 @@ import { closeServer, listenStandIn } from './lifecycle/stand-in.js';
 import { MemoryQueueStore } from './queue/memory-queue-store.js';
 import { queueOptions } from './queue/queue-options.js';
 import type { QueueStore } from './queue/queue-store.js';
-import { connectRedis } from './queue/redis-connection.js';
-import type { RedisClient as Redis } from './queue/redis-queue-store.js';
+import type { RedisClient as Redis } from './redis/connection.js';
+import { connectRedis } from './redis/connection.js';
 import { type Clock, type ClockSample, SharedClock, sampleClock, systemClock } from './shared/clock.js';
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { DEFAULT_PREFIX, lineKeys } from '../../src/queue/redis-queue-store.js';
+import { DEFAULT_PREFIX, lineKeys } from '../../src/redis/keys.js';
 import { type BenchUser, bearer, signedUsers } from '../lib/api.js';
 import { REDIS_URL } from '../lib/servers.js';
 import type { LoadResult } from '../lib/stats.js';

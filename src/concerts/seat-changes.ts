@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { DEFAULT_PREFIX } from '../queue/redis-queue-store.js';
+import { DEFAULT_PREFIX, seatVersionKey } from '../redis/keys.js';
 
 /**
  * Tells readers of seat state that a concert's seats changed: a hold, a cancellation or a
@@ -69,11 +69,6 @@ export class InProcessSeatVersions implements SeatVersions {
  * any other loss (see SeatVersions).
  */
 const VERSION_TTL_SECONDS = 24 * 60 * 60;
-
-/** The version key sits under the concert's hash tag, beside its line (Redis Cluster safe). */
-export function seatVersionKey(prefix: string, concertId: string): string {
-  return `${prefix}{${concertId}}:seat-version`;
-}
 
 /**
  * With several instances: the version lives in Redis, so a change made through one instance

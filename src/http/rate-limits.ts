@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { keyAttemptsPrefix, rateLimitNamespace } from '../redis/keys.js';
 import { AppError } from '../shared/errors.js';
 import { type AttemptBudget, MemoryAttemptBudget, RedisAttemptBudget } from './attempt-budget.js';
 
@@ -111,13 +112,13 @@ export async function registerRateLimits(
       keyGenerator: (request) => clientKey(request, identify),
       // Load balancers probe health often from few addresses; the checks are coalesced and cheap.
       allowList: (request) => request.url.startsWith('/health/'),
-      ...(redis ? { redis, nameSpace: `${prefix}rl:` } : {}),
+      ...(redis ? { redis, nameSpace: rateLimitNamespace(prefix) } : {}),
       skipOnError: true,
       errorResponseBuilder: (_request, context) =>
         new AppError('RATE_LIMITED', `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
     });
   }
   return redis
-    ? new RedisAttemptBudget(redis, `${prefix}rl:keys:`, config.adminKeyFailuresPerHour, HOUR_MS)
+    ? new RedisAttemptBudget(redis, keyAttemptsPrefix(prefix), config.adminKeyFailuresPerHour, HOUR_MS)
     : new MemoryAttemptBudget(config.adminKeyFailuresPerHour, HOUR_MS);
 }

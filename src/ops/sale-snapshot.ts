@@ -1,6 +1,7 @@
 import type { ConcertsService } from '../concerts/concerts.service.js';
-import type { SaleSchedule } from '../concerts/sale-schedule.js';
 import type { QueueStore } from '../queue/queue-store.js';
+import { prequeueOf } from '../sale/prequeue-of.js';
+import type { SaleSchedule } from '../sale/sale-schedule.js';
 
 export interface ConcertSnapshot {
   concertId: string;
@@ -36,7 +37,7 @@ export async function saleReadings(
         lines.map(async (id) => {
           const [line, prequeued] = await Promise.all([
             store.counts(id, now),
-            store.prequeue.prequeueCount(id),
+            prequeueOf(store).prequeueCount(id),
           ]);
           return [id, { ...line, prequeued }] as const;
         }),

@@ -1,4 +1,4 @@
-import type { PrequeueStore } from './prequeue-store.js';
+import type { PrequeueLine } from './prequeue-line.js';
 
 /**
  * The waiting room's state, per concert. Two implementations keep it: in process
@@ -183,8 +183,8 @@ export interface QueueStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  /** The pre-queue of a scheduled sale (see prequeue-store.ts). */
-  readonly prequeue: PrequeueStore;
+  /** What the pre-queue of a scheduled sale uses of the line (sale/prequeue-of.ts builds it). */
+  prequeueLine(): PrequeueLine;
 }
 
 /** The window over which admissions are measured for the wait estimate. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Cluster, Redis } from 'ioredis';
-import { uuidToBytes } from '../auth/signer.js';
+import { join } from 'node:path';
+import type { RedisClient } from '../redis/connection.js';
+import { DEFAULT_PREFIX, lineKeys, markerKey, registryKey } from '../redis/keys.js';
+import { defineScripts, type ScriptArg, type ScriptFn, scriptDir, userMember } from '../redis/scripts.js';
+import type { PrequeueLine, RedisLineAccess } from './prequeue-line.js';
 import {
   ADMISSION_RATE_WINDOW_MS,
   ADMISSION_SAMPLE_WINDOW_MS,
@@ -18,10 +18,7 @@ import {
   type TicketRef,
   type TicketView,
 } from './queue-store.js';
-import { RedisPrequeue } from './redis-prequeue.js';
-
-/** A single Redis or a Redis Cluster (ioredis), as `connectRedis` makes them. */
-export type RedisClient = Redis | Cluster;
+import { decodeSettings, decodeView, toArray, toInt } from './redis-replies.js';
 
 /**
  * The waiting room in Redis, shared by any number of instances.
@@ -30,7 +27,7 @@ export type RedisClient = Redis | Cluster;
  * step reads in Node and writes back. Time is always the caller's `now`, never Redis TIME, so
  * one injectable clock drives this store and the in-process one alike.
  *
- * All keys of a concert share the hash tag `{concertId}` (see `lineKeys`), so every script
+ * All keys of a concert share the hash tag `{concertId}` (see redis/keys.ts), so every script
  * touches a single slot and runs on Redis Cluster. The registry of lines and the loss marker
  * live in other slots and are only ever touched by single-key commands.
  *
@@ -56,50 +53,12 @@ export interface RedisQueueStoreOptions {
   maxBatch?: number;
 }
 
-export const DEFAULT_PREFIX = 'bo:';
 export const DEFAULT_MAX_BATCH = 1_000;
 /**
  * A join registers its line at least this often per instance, even behind other waiters (see
  * joinMany): the bound on how long a failed registration can leave a line unstepped.
  */
 export const REREGISTER_MS = 1_000;
-
-/** The keys of one concert's line, in the order the scripts take them (see lua/includes/keys.lua). */
-export function lineKeys(prefix: string, concertId: string) {
-  const base = `${prefix}{${concertId}}:`;
-  return {
-    meta: `${base}meta`,
-    waiting: `${base}waiting`,
-    seen: `${base}seen`,
-    active: `${base}active`,
-    users: `${base}users`,
-    owners: `${base}owners`,
-    admitted: `${base}admitted`,
-    settings: `${base}settings`,
-    seenBlocks: `${base}seenBlocks`,
-  };
-}
-
-/** The registry of lines to advance: ZSET concertId -> time of its latest join (ms). */
-export function registryKey(prefix: string): string {
-  return `${prefix}lines`;
-}
-
-/** A value written once; its vanishing means Redis lost its data. */
-function markerKey(prefix: string): string {
-  return `${prefix}marker`;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * A user as the scripts store them: a UUID as its 16 bytes (a third of its text, and the
- * biggest share of a waiter's cost), any other id as its text, which is never 16 bytes long.
- */
-export function userMember(userId: string): Buffer | string {
-  if (UUID.test(userId)) return uuidToBytes(userId);
-  return Buffer.byteLength(userId) === 16 ? `${userId}\0` : userId;
-}
 
 const SCRIPTS = {
   join: 9,
@@ -113,111 +72,18 @@ const SCRIPTS = {
   unregister: 1,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
-const READ_ONLY_SCRIPTS: ReadonlySet<ScriptName> = new Set(['counts']);
 
-type ScriptArg = string | number | Buffer;
-type ScriptFn = (...keysThenArgs: ScriptArg[]) => Promise<unknown>;
+/** The queue's Lua: the line's scripts, and the fragments they (and the pre-queue's) include. */
+const LUA_DIR = scriptDir(import.meta.url, 'src/queue/lua');
 
-/** ioredis method name of a script; prefixed because it lands on a connection the caller owns. */
-function commandName(script: ScriptName): string {
-  return `boQueue${script.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase())}`;
-}
-
-/**
- * Where the .lua files are: next to this module when run from source (tsx, vitest), or — since
- * the build copies only .ts output — under src/queue/lua of the package when run from dist.
- */
-function findScriptDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, 'lua');
-  if (existsSync(beside)) return beside;
-  for (let dir = here; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const fromRoot = join(dir, 'src', 'queue', 'lua');
-      if (existsSync(fromRoot)) return fromRoot;
-      break;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`queue Lua scripts not found next to ${here} nor under the package's src/queue/lua`);
-}
-
-const SCRIPT_FILE = /^([a-z][a-z-]*)-(\d+)\.lua$/;
-const INCLUDE_LINE = /^--- @include "([a-z-]+)"[ \t]*$/gm;
-
-/** Inlines `--- @include "name"` lines (lua/includes/name.lua), each fragment once per script. */
-export function expandIncludes(source: string, dir: string, included: Set<string>): string {
-  return source.replace(INCLUDE_LINE, (_, name: string) => {
-    if (included.has(name)) return '';
-    included.add(name);
-    const fragment = readFileSync(join(dir, 'includes', `${name}.lua`), 'utf8');
-    return expandIncludes(fragment, dir, included);
-  });
-}
-
-let loadedScripts: Map<ScriptName, string> | undefined;
-
-function loadScripts(): Map<ScriptName, string> {
-  if (loadedScripts) return loadedScripts;
-  const dir = findScriptDir();
-  const scripts = new Map<ScriptName, string>();
-  for (const file of readdirSync(dir)) {
-    const match = SCRIPT_FILE.exec(file);
-    if (!match) continue;
-    const [, name, keys] = match;
-    if (!name || !(name in SCRIPTS)) throw new Error(`unexpected queue script ${file}`);
-    const script = name as ScriptName;
-    // The key count lives in the file name (BullMQ style); a mismatch would silently shift
-    // KEYS into ARGV, so refuse it.
-    if (Number(keys) !== SCRIPTS[script]) {
-      throw new Error(`queue script ${file} should take ${SCRIPTS[script]} keys`);
-    }
-    scripts.set(script, expandIncludes(readFileSync(join(dir, file), 'utf8'), dir, new Set()));
-  }
-  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-    if (!scripts.has(name)) throw new Error(`queue script ${name}-${SCRIPTS[name]}.lua is missing in ${dir}`);
-  }
-  loadedScripts = scripts;
-  return scripts;
-}
-
-function toInt(value: unknown, what: string): number {
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) {
-    throw new Error(`queue store: ${what} is not a number: ${String(value)}`);
-  }
-  return n;
-}
-
-function toArray(reply: unknown, what: string): unknown[] {
-  if (!Array.isArray(reply)) throw new Error(`queue store: ${what} reply is not an array`);
-  return reply;
-}
-
-function decodeSettings(values: unknown[], offset: number): QueueSettings {
-  return {
-    maxActive: toInt(values[offset], 'maxActive'),
-    admitPerSecond: toInt(values[offset + 1], 'admitPerSecond'),
-    paused: toInt(values[offset + 2], 'paused') === 1,
-  };
-}
-
-/** Decodes a view as lua/includes/view.lua encodes it, starting at `offset`. */
-function decodeView(values: unknown[], offset: number): TicketView {
-  const state = toInt(values[offset], 'state');
-  if (state === 0)
-    return toInt(values[offset + 1], 'lost') === 1 ? { state: 'EXPIRED', lost: true } : { state: 'EXPIRED' };
-  if (state === 1) return { state: 'ACTIVE', activeUntil: toInt(values[offset + 1], 'activeUntil') };
-  return {
-    state: 'WAITING',
-    position: toInt(values[offset + 1], 'position'),
-    admissions: {
-      count: toInt(values[offset + 2], 'admissions count'),
-      spanMs: toInt(values[offset + 3], 'admissions span'),
-    },
-    settings: decodeSettings(values, offset + 4),
-  };
-}
+/** The line's scripts: every state change is one of them. */
+const LINE_SCRIPTS = {
+  dir: LUA_DIR,
+  includes: join(LUA_DIR, 'includes'),
+  keys: SCRIPTS,
+  readOnly: ['counts'] as ScriptName[],
+  commandPrefix: 'boQueue',
+};
 
 export class RedisQueueStore implements QueueStore {
   private readonly prefix: string;
@@ -227,7 +93,7 @@ export class RedisQueueStore implements QueueStore {
   private readonly lossLog: DataLosses = { count: 0, lastAt: null };
   /** When this instance last registered each line (performance.now()), for REREGISTER_MS. */
   private readonly registeredAt = new Map<string, number>();
-  readonly prequeue: RedisPrequeue;
+  private lineAccess: RedisLineAccess | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -237,28 +103,19 @@ export class RedisQueueStore implements QueueStore {
   ) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
-    const commands = redis as unknown as Record<string, ScriptFn>;
-    const bound: Partial<Record<ScriptName, ScriptFn>> = {};
-    for (const [name, lua] of loadScripts()) {
-      const command = commandName(name);
-      redis.defineCommand(command, {
-        lua,
-        numberOfKeys: SCRIPTS[name],
-        readOnly: READ_ONLY_SCRIPTS.has(name),
-      });
-      const fn = commands[command];
-      if (!fn) throw new Error(`ioredis did not define ${command}`);
-      bound[name] = fn.bind(redis);
-    }
-    this.scripts = bound as Record<ScriptName, ScriptFn>;
-    this.prequeue = new RedisPrequeue(
-      redis,
-      this.prefix,
-      (concertId) => lineKeys(this.prefix, concertId),
-      timings.idleTimeoutMs,
-      (concertId, now) => this.register(concertId, now),
-      findScriptDir(),
-    );
+    this.scripts = defineScripts(redis, LINE_SCRIPTS);
+  }
+
+  /** What the pre-queue of a scheduled sale (sale/redis-prequeue.ts) uses of this line. */
+  prequeueLine(): PrequeueLine {
+    this.lineAccess ??= {
+      redis: this.redis,
+      prefix: this.prefix,
+      idleTimeoutMs: this.timings.idleTimeoutMs,
+      register: (concertId, now) => this.register(concertId, now),
+      luaIncludes: LINE_SCRIPTS.includes,
+    };
+    return { kind: 'redis', line: this.lineAccess };
   }
 
   private defaultArgs(): ScriptArg[] {

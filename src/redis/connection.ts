@@ -1,8 +1,10 @@
 import { Cluster, Redis } from 'ioredis';
-import type { RedisClient } from './redis-queue-store.js';
+
+/** A single Redis or a Redis Cluster (ioredis), as `connectRedis` makes them. */
+export type RedisClient = Redis | Cluster;
 
 /**
- * A Redis connection for the queue: one server, or with `cluster` a Redis Cluster that `url`
+ * The app-wide Redis connection (queue, pre-queue, seat versions, rate budgets): one server, or with `cluster` a Redis Cluster that `url`
  * names one node of (the client learns the others and follows slot moves). No offline queue
  * and one retry per command: with Redis gone, a request fails at once (503 UNAVAILABLE)
  * instead of waiting for a reconnect, and the client keeps reconnecting in the background so

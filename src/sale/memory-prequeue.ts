@@ -1,15 +1,5 @@
+import type { MemoryLineAccess } from '../queue/prequeue-line.js';
 import type { PrequeueClosed, PrequeueStore } from './prequeue-store.js';
-
-/** What the pre-queue needs of the in-process line (MemoryQueueStore provides it). */
-export interface MemoryLineAccess {
-  /** The next ticket number of the concert's line. */
-  nextTicket(concertId: string, now: number): number;
-  /** Moves the line's sequence on by n; returns the number before. */
-  reserveTickets(concertId: string, n: number, now: number): number;
-  /** Adds a WAITING ticket for the user, seen now, as a join would. */
-  insertWaiting(concertId: string, ticket: number, userId: string, now: number): void;
-  idleTimeoutMs(): number;
-}
 
 interface Prequeue {
   state: 'PRE' | 'CLOSED' | 'OPEN';

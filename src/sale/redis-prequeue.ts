@@ -1,52 +1,45 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { RedisLineAccess } from '../queue/prequeue-line.js';
+import { lineKeys, prequeueKeys } from '../redis/keys.js';
+import { defineScripts, type ScriptFn, scriptDir, userMember } from '../redis/scripts.js';
 import type { PrequeueClosed, PrequeueStore } from './prequeue-store.js';
-import { expandIncludes, type lineKeys, type RedisClient, userMember } from './redis-queue-store.js';
 
-/** The pre-queue's keys, next to the line's under the same hash tag (one slot per concert). */
-export function prequeueKeys(prefix: string, concertId: string) {
-  const base = `${prefix}{${concertId}}:`;
-  return {
-    pre: `${base}pre`,
-    users: `${base}pre-users`,
-    owners: `${base}pre-owners`,
-    seen: `${base}pre-seen`,
-  };
-}
-
-/** The line keys the pre-queue scripts write into (see lua/includes/keys.lua), in that order. */
-export type LineKeysForDraw = ReturnType<typeof lineKeys>;
-
-type ScriptFn = (...keysThenArgs: (string | number | Buffer)[]) => Promise<unknown>;
-const SCRIPT_KEYS = { join: 5, view: 4, leave: 4, close: 5, apply: 13, count: 2 } as const;
+const SCRIPT_KEYS = {
+  'prequeue-join': 5,
+  'prequeue-view': 4,
+  'prequeue-leave': 4,
+  'prequeue-close': 5,
+  'prequeue-apply': 13,
+  'prequeue-count': 2,
+} as const;
 type Name = keyof typeof SCRIPT_KEYS;
+const LUA_DIR = scriptDir(import.meta.url, 'src/sale/lua');
 
-/** The pre-queue in Redis: one Lua script per step (src/queue/lua/prequeue). */
+/**
+ * The pre-queue in Redis: one Lua script per step (src/sale/lua/prequeue-*.lua), writing the
+ * line's own keys where the pre-queue meets the line (ticket sequence, drawn users).
+ */
 export class RedisPrequeue implements PrequeueStore {
   private readonly scripts: Record<Name, ScriptFn>;
 
-  constructor(
-    redis: RedisClient,
-    private readonly prefix: string,
-    private readonly lineKeysOf: (concertId: string) => LineKeysForDraw,
-    private readonly idleTimeoutMs: number,
-    private readonly onJoin: (concertId: string, now: number) => Promise<unknown>,
-    scriptDir: string,
-  ) {
-    const dir = join(scriptDir, 'prequeue');
-    const files = new Set(readdirSync(dir));
-    const bound: Partial<Record<Name, ScriptFn>> = {};
-    for (const name of Object.keys(SCRIPT_KEYS) as Name[]) {
-      if (!files.has(`${name}.lua`)) throw new Error(`pre-queue script ${name}.lua is missing in ${dir}`);
-      const command = `boPrequeue${name[0]!.toUpperCase()}${name.slice(1)}`;
-      redis.defineCommand(command, {
-        lua: expandIncludes(readFileSync(join(dir, `${name}.lua`), 'utf8'), scriptDir, new Set()),
-        numberOfKeys: SCRIPT_KEYS[name],
-        readOnly: name === 'count',
-      });
-      bound[name] = (redis as unknown as Record<string, ScriptFn>)[command]!.bind(redis);
-    }
-    this.scripts = bound as Record<Name, ScriptFn>;
+  private readonly prefix: string;
+  private readonly idleTimeoutMs: number;
+  private readonly onJoin: (concertId: string, now: number) => Promise<unknown>;
+
+  constructor(line: RedisLineAccess) {
+    this.prefix = line.prefix;
+    this.idleTimeoutMs = line.idleTimeoutMs;
+    this.onJoin = (concertId, now) => line.register(concertId, now);
+    this.scripts = defineScripts(line.redis, {
+      dir: LUA_DIR,
+      includes: line.luaIncludes,
+      keys: SCRIPT_KEYS,
+      readOnly: ['prequeue-count'],
+      commandPrefix: 'bo',
+    });
+  }
+
+  private lineKeysOf(concertId: string) {
+    return lineKeys(this.prefix, concertId);
   }
 
   private keys(concertId: string) {
@@ -56,7 +49,7 @@ export class RedisPrequeue implements PrequeueStore {
 
   async prequeueJoin(concertId: string, userId: string, now: number) {
     const [reply] = await Promise.all([
-      this.scripts.join(
+      this.scripts['prequeue-join'](
         this.lineKeysOf(concertId).meta,
         ...this.keys(concertId),
         userMember(userId),
@@ -70,7 +63,7 @@ export class RedisPrequeue implements PrequeueStore {
   }
 
   async prequeueView(concertId: string, ticket: number, now: number, touch: boolean, owner?: string) {
-    const reply = await this.scripts.view(
+    const reply = await this.scripts['prequeue-view'](
       ...this.keys(concertId),
       ticket,
       now,
@@ -82,7 +75,7 @@ export class RedisPrequeue implements PrequeueStore {
   }
 
   async prequeueLeave(concertId: string, ticket: number, owner?: string) {
-    const reply = await this.scripts.leave(
+    const reply = await this.scripts['prequeue-leave'](
       ...this.keys(concertId),
       ticket,
       owner === undefined ? '' : userMember(owner),
@@ -92,11 +85,11 @@ export class RedisPrequeue implements PrequeueStore {
 
   async prequeueCount(concertId: string): Promise<number> {
     const k = prequeueKeys(this.prefix, concertId);
-    return Number(await this.scripts.count(k.pre, k.owners));
+    return Number(await this.scripts['prequeue-count'](k.pre, k.owners));
   }
 
   async closePrequeue(concertId: string, now: number): Promise<PrequeueClosed> {
-    const reply = (await this.scripts.close(
+    const reply = (await this.scripts['prequeue-close'](
       this.lineKeysOf(concertId).meta,
       ...this.keys(concertId),
       now,
@@ -112,7 +105,12 @@ export class RedisPrequeue implements PrequeueStore {
 
   async applyDraw(concertId: string, order: readonly number[], now: number): Promise<boolean> {
     const line = this.lineKeysOf(concertId);
-    const reply = await this.scripts.apply(...this.keys(concertId), ...Object.values(line), now, ...order);
+    const reply = await this.scripts['prequeue-apply'](
+      ...this.keys(concertId),
+      ...Object.values(line),
+      now,
+      ...order,
+    );
     // The draw filled the line without a join, and the admission ticker skips a line it last saw
     // empty until its latest join moves: record one, as a join would. Every instance that gets
     // here does it, whoever applied, so an instance that died between the two steps leaves no

@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
+import type { ConcertsService } from '../concerts/concerts.service.js';
 import { errors, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
 import type { Clock } from '../shared/clock.js';
-import type { ConcertsService } from './concerts.service.js';
 import type { SaleDay } from './sale-day.js';
 
 /** What saleRoutes needs, wired by app.ts. */

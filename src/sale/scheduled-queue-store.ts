@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { PrequeueLine } from '../queue/prequeue-line.js';
 import type {
   AdvanceResult,
   DataLosses,
@@ -11,6 +12,8 @@ import type {
 } from '../queue/queue-store.js';
 import { AppError } from '../shared/errors.js';
 import { drawOrder } from './draw.js';
+import { prequeueOf } from './prequeue-of.js';
+import type { PrequeueStore } from './prequeue-store.js';
 import type { Sale, SaleSchedule } from './sale-schedule.js';
 
 /** How long an instance trusts its copy of a concert's schedule before reading it again. */
@@ -67,10 +70,17 @@ export class ScheduledQueueStore implements QueueStore {
     private readonly schedule: SaleSchedule,
     private readonly prequeueMs: number,
     private readonly log?: FastifyBaseLogger,
-  ) {}
+  ) {
+    // Made now, not on first use: ioredis gives a command defined later to no auto-pipeline
+    // already open in that turn ("pipeline[name] is not a function").
+    this.prequeue = prequeueOf(inner);
+  }
 
-  get prequeue() {
-    return this.inner.prequeue;
+  /** The pre-queue of this store's lines (see prequeue-store.ts). */
+  readonly prequeue: PrequeueStore;
+
+  prequeueLine(): PrequeueLine {
+    return this.inner.prequeueLine();
   }
 
   /** Drops this instance's copy of a concert's schedule (after the operator changed it here). */
@@ -127,7 +137,7 @@ export class ScheduledQueueStore implements QueueStore {
     if (!sale?.saleOpensAt || !sale.drawSeed) return null;
     // Always through the store first: a draw recorded in PostgreSQL by an instance that died
     // before applying it is applied here.
-    const closed = await this.inner.prequeue.closePrequeue(concertId, now);
+    const closed = await this.prequeue.closePrequeue(concertId, now);
     if (!sale.drawnAt) {
       sale =
         closed.state === 'CLOSED'
@@ -142,7 +152,7 @@ export class ScheduledQueueStore implements QueueStore {
     }
     const line = new DrawnLine(sale.drawBase ?? 0, sale.drawTickets ?? []);
     if (closed.state === 'CLOSED') {
-      const applied = await this.inner.prequeue.applyDraw(concertId, line.order, now);
+      const applied = await this.prequeue.applyDraw(concertId, line.order, now);
       if (applied) this.log?.info({ concertId, drawn: line.order.length }, 'pre-queue drawn and put in line');
       // The pre-queue started the line's numbering, so no join did: its settings come from
       // PostgreSQL here (only fields not stored yet), or the line would admit nobody until the
@@ -167,7 +177,7 @@ export class ScheduledQueueStore implements QueueStore {
       );
     }
     if (phase.kind === 'PRE') {
-      const pre = await this.inner.prequeue.prequeueJoin(concertId, userId, now);
+      const pre = await this.prequeue.prequeueJoin(concertId, userId, now);
       if (pre) return { ...pre, started: false, view: { state: 'PREQUEUED', opensAt: phase.opensAt } };
     }
     const line = await this.opened(concertId, now);
@@ -197,7 +207,7 @@ export class ScheduledQueueStore implements QueueStore {
   ): Promise<TicketView> {
     const phase = await this.phase(concertId, now);
     if (phase.kind !== 'OPEN') {
-      const pre = await this.inner.prequeue.prequeueView(concertId, ticket, now, touch, owner);
+      const pre = await this.prequeue.prequeueView(concertId, ticket, now, touch, owner);
       if (pre === 'PREQUEUED') return { state: 'PREQUEUED', opensAt: phase.opensAt };
       // Not pre-queued: it may still be a line ticket from before the sale was scheduled.
       if (pre === 'EXPIRED') return this.inner.view(concertId, ticket, now, touch, owner);
@@ -220,10 +230,7 @@ export class ScheduledQueueStore implements QueueStore {
 
   async leave(concertId: string, ticket: number, now: number, owner?: string): Promise<void> {
     const phase = await this.phase(concertId, now);
-    if (
-      phase.kind !== 'OPEN' &&
-      (await this.inner.prequeue.prequeueLeave(concertId, ticket, owner)) === 'LEFT'
-    ) {
+    if (phase.kind !== 'OPEN' && (await this.prequeue.prequeueLeave(concertId, ticket, owner)) === 'LEFT') {
       return this.inner.leave(concertId, ticket, now, owner);
     }
     const line = await this.opened(concertId, now);
@@ -241,7 +248,7 @@ export class ScheduledQueueStore implements QueueStore {
     // pre-queued: read as empty, the ticker would take it off the registry of live lines after a
     // minute, and the gauges and the operator's charts with it, until the draw.
     if (opensAt !== undefined && now < opensAt && !result.live) {
-      return { ...result, live: (await this.inner.prequeue.prequeueCount(concertId)) > 0 };
+      return { ...result, live: (await this.prequeue.prequeueCount(concertId)) > 0 };
     }
     return result;
   }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { QueueStore } from '../../src/queue/queue-store.js';
+import { prequeueOf } from '../../src/sale/prequeue-of.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 
 announceSkips('pre-queue store');
@@ -26,7 +27,7 @@ describe.each(backends)('the pre-queue in the queue store on $name', (backend) =
   });
 
   test('when users pre-queue, then they get tickets from the line’s sequence, no place, and idle or leaving users drop out', async () => {
-    const pre = store.prequeue;
+    const pre = prequeueOf(store);
     expect(await pre.prequeueJoin(CONCERT, user(1), t0)).toEqual({ ticket: T(1), created: true });
     expect(await pre.prequeueJoin(CONCERT, user(2), t0)).toEqual({ ticket: T(2), created: true });
     expect(await pre.prequeueJoin(CONCERT, user(1), t0 + 1000)).toEqual({ ticket: T(1), created: false });
@@ -47,7 +48,7 @@ describe.each(backends)('the pre-queue in the queue store on $name', (backend) =
   });
 
   test('when the pre-queue closes, then its list is frozen once, the drawn order goes into the line once, and later joiners come after it', async () => {
-    const pre = store.prequeue;
+    const pre = prequeueOf(store);
     for (let i = 1; i <= 5; i++) await pre.prequeueJoin(CONCERT, user(i), t0);
     // The line already had a waiter before the sale was scheduled: it keeps its place.
     const early = await store.join(CONCERT, user(50), t0);
@@ -66,7 +67,7 @@ describe.each(backends)('the pre-queue in the queue store on $name', (backend) =
     expect(await pre.prequeueLeave(CONCERT, T(1), user(1))).toBe('CLOSED');
     expect(await pre.prequeueView(CONCERT, T(1), opening, true, user(1))).toBe('CLOSED');
     expect(await pre.prequeueCount(CONCERT)).toBe(0);
-    expect(await store.prequeue.closePrequeue(CONCERT, opening + 5000)).toEqual(closed);
+    expect(await prequeueOf(store).closePrequeue(CONCERT, opening + 5000)).toEqual(closed);
 
     await expect(pre.applyDraw(CONCERT, [T(4), T(1)], opening)).rejects.toThrow(/draw/);
     await expect(pre.applyDraw(CONCERT, [T(4), T(1), T(3)], opening)).rejects.toThrow(/draw/);

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { drawOrder } from '../../scripts/verify-draw.mjs';
 import { ConcertsService } from '../../src/concerts/concerts.service.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
-import { postgresSettingsSource, SaleSchedule } from '../../src/concerts/sale-schedule.js';
+import { postgresSettingsSource, SaleSchedule } from '../../src/sale/sale-schedule.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 import { ADMIN_KEY, type TestContext, useService } from '../helpers/context.js';
 

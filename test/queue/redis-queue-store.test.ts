@@ -2,12 +2,11 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSettings, QueueTimings } from '../../src/queue/queue-store.js';
 import {
-  lineKeys,
   REREGISTER_MS,
   RedisQueueStore,
   type RedisQueueStoreOptions,
-  registryKey,
 } from '../../src/queue/redis-queue-store.js';
+import { lineKeys, registryKey } from '../../src/redis/keys.js';
 import { connect, deleteByPrefix, randomPrefix, redisTarget, shouldSkipRedis } from './redis-target.js';
 
 /**
