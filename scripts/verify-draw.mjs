@@ -5,7 +5,7 @@
 //   node scripts/verify-draw.mjs <service URL> <concertId> [your ticket]
 //   node scripts/verify-draw.mjs --file draw.json [your ticket]
 //
-// The procedure (version 1), also documented in src/concerts/draw.ts:
+// The procedure (version 1), also documented in src/sale/draw.ts:
 //   tickets  the pre-queued ticket numbers, ascending (the published order, sorted)
 //   digest   SHA-256 of the tickets joined by "," (UTF-8)
 //   key      SHA-256(seed bytes ‖ digest bytes)

@@ -2,7 +2,7 @@
  * The pre-queue of a scheduled sale, as the queue stores keep it (issue 13). Before the opening,
  * joins take tickets from the line's own sequence but wait in a separate set with no position.
  * At the opening the set is closed once (frozen, idle tickets dropped, line tickets base+1 … base+n
- * reserved for it), the order is drawn outside the store (src/concerts/draw.ts), and applied
+ * reserved for it), the order is drawn outside the store (src/sale/draw.ts), and applied
  * once: the r-th drawn user gets line ticket base + r. Every step is atomic and idempotent, so
  * any number of instances may race through it and all end with the same line.
  */

@@ -1,8 +1,8 @@
 --[[
   Joins users to the line, in the order given (one, or the joins of one turn of an instance's
-  event loop: src/queue/join-batcher.ts). Each takes a ticket at the back of the line, or gets
-  their WAITING or ACTIVE one back (a WAITING one counts as seen); a lapsed or idle ticket is
-  dropped and a new one issued. The same user twice gets the same ticket twice.
+  event loop, gathered by QueueService with src/shared/turn-batcher.ts). Each takes a ticket at
+  the back of the line, or gets their WAITING or ACTIVE one back (a WAITING one counts as seen);
+  a lapsed or idle ticket is dropped and a new one issued. The same user twice gets the same ticket twice.
 
   Input:
     KEYS[1..9]  the line's keys (see includes/keys.lua)

@@ -11,7 +11,7 @@
     KEYS[2]  pre-users   HASH
     KEYS[3]  pre-owners  HASH  ticket -> user member (a UUID's 16 bytes, as join stores it)
     KEYS[4]  pre-seen    ZSET
-    KEYS[5..13]  the line's keys (see includes/keys.lua)
+    KEYS[5..13]  the line's keys (see src/queue/lua/includes/keys.lua)
 
     ARGV[1]  now (ms)
     ARGV[2…] the frozen pre-queue tickets in drawn order

@@ -5,7 +5,7 @@
   one issued, as in the line.
 
   Input:
-    KEYS[1]  meta        HASH    the line's counters (seq, base, seenBase: lua/includes/keys.lua)  the line's ticket sequence (INCR)
+    KEYS[1]  meta        HASH    the line's counters (src/queue/lua/includes/keys.lua): seq is the ticket sequence (INCR)
     KEYS[2]  pre         HASH    state: absent/'pre' = accepting, 'closed' = frozen, 'open' = drawn
     KEYS[3]  pre-users   HASH    userId -> ticket
     KEYS[4]  pre-owners  HASH    ticket -> userId
