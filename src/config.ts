@@ -44,6 +44,17 @@ export interface Config {
   /** Behind a load balancer: take the client address from X-Forwarded-For. */
   trustProxy: boolean;
   logLevel: string;
+  /** Share of a refunded payment that is kept (0–100). */
+  refundFeePercent: number;
+  /** Refunds close this long before 00:00 UTC of the show's date. */
+  refundCutoffHours: number;
+  /** Key the gate scanners send; undefined: check-in off. */
+  gateKey: string | undefined;
+  /** Ed25519 private key (PKCS#8 PEM) that signs ticket codes; undefined: one kept in the database. */
+  ticketSigningKey: string | undefined;
+  /** Where events are POSTed, and the secret that signs them; both or neither. */
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +124,30 @@ function key(env: Env, name: string): string | undefined {
   return value;
 }
 
+export const MIN_WEBHOOK_SECRET_BYTES = 32;
+
+/** TICKET_SIGNING_KEY: a PKCS#8 PEM private key (the key itself is checked when it is loaded). */
+function ticketSigningKey(env: Env): string | undefined {
+  const value = raw(env, 'TICKET_SIGNING_KEY');
+  if (value !== undefined && !value.includes('-----BEGIN PRIVATE KEY-----')) {
+    throw new ConfigError('TICKET_SIGNING_KEY must be an Ed25519 private key in PKCS#8 PEM form');
+  }
+  return value?.replaceAll('\\n', '\n');
+}
+
+/** WEBHOOK_URL (http or https) and WEBHOOK_SECRET (at least 32 bytes) go together. */
+function webhook(env: Env): { webhookUrl: string | undefined; webhookSecret: string | undefined } {
+  const webhookUrl = url(env, 'WEBHOOK_URL', ['http:', 'https:']);
+  const webhookSecret = raw(env, 'WEBHOOK_SECRET');
+  if (webhookSecret !== undefined && Buffer.byteLength(webhookSecret, 'utf8') < MIN_WEBHOOK_SECRET_BYTES) {
+    throw new ConfigError(`WEBHOOK_SECRET must be at least ${MIN_WEBHOOK_SECRET_BYTES} bytes long`);
+  }
+  if ((webhookUrl === undefined) !== (webhookSecret === undefined)) {
+    throw new ConfigError('WEBHOOK_URL and WEBHOOK_SECRET must be set together: events are always signed');
+  }
+  return { webhookUrl, webhookSecret };
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
@@ -169,6 +204,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     keepAliveTimeoutMs: seconds(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 3600),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     logLevel: raw(env, 'LOG_LEVEL') ?? 'info',
+    refundFeePercent: integer(env, 'REFUND_FEE_PERCENT', 10, 0, 100),
+    refundCutoffHours: integer(env, 'REFUND_CUTOFF_HOURS', 24, 0, 8760),
+    gateKey: key(env, 'GATE_KEY'),
+    ticketSigningKey: ticketSigningKey(env),
+    ...webhook(env),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);

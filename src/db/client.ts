@@ -38,6 +38,11 @@ export interface DatabaseOptions {
   poolSize?: number;
   statementTimeoutMs?: number;
   onError?: (error: Error) => void;
+  /**
+   * Record webhook events in the outbox (WEBHOOK_URL is set): every connection carries
+   * boxoffice.webhooks = on, which record_event (src/webhooks/record-event.sql) reads.
+   */
+  recordEvents?: boolean;
 }
 
 // drizzle/ sits at the package root both for src/db (tests) and dist/db (built).
@@ -47,10 +52,10 @@ const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 const MIGRATION_LOCK_ID = 7_361_004_211;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openServer(options.url, options) : openEmbedded(options.dataDir);
+  return options.url ? openServer(options.url, options) : openEmbedded(options.dataDir, options.recordEvents);
 }
 
-async function openEmbedded(dataDir: string): Promise<Database> {
+async function openEmbedded(dataDir: string, recordEvents = false): Promise<Database> {
   let client: PGlite;
   if (dataDir === 'memory') {
     client = await PGlite.create();
@@ -61,6 +66,8 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   await migratePglite(db as never, { migrationsFolder });
+  // One connection: the setting holds for the process's whole life.
+  if (recordEvents) await client.exec(`SET boxoffice.webhooks = 'on'`);
   return {
     db,
     kind: 'embedded',
@@ -80,6 +87,7 @@ async function openServer(url: string, options: DatabaseOptions): Promise<Databa
     connectionString: url,
     max: options.poolSize ?? 10,
     statement_timeout: options.statementTimeoutMs ?? 5000,
+    ...(options.recordEvents ? { options: '-c boxoffice.webhooks=on' } : {}),
     // A database that does not answer must become a quick 503, never a hang.
     connectionTimeoutMillis: 2000,
     idleTimeoutMillis: 30_000,

@@ -77,8 +77,17 @@ export const shows = pgTable(
       .references(() => concerts.id),
     date: date('date', { mode: 'string' }).notNull(),
     totalSeats: integer('total_seats').notNull(),
+    /** Set once when the operator cancels the date (migration 0008): it sells nothing from then on. */
+    cancelledAt: ts('cancelled_at'),
+    /** Set when the cancelled date's last payment has been refunded. */
+    cancelDoneAt: ts('cancel_done_at'),
   },
-  (t) => [uniqueIndex('shows_concert_date_key').on(t.concertId, t.date)],
+  (t) => [
+    uniqueIndex('shows_concert_date_key').on(t.concertId, t.date),
+    index('shows_cancelling_idx')
+      .on(t.cancelledAt)
+      .where(sql`${t.cancelledAt} IS NOT NULL AND ${t.cancelDoneAt} IS NULL`),
+  ],
 );
 
 /**
@@ -152,11 +161,13 @@ export const reservations = pgTable(
     seatNumber: integer('seat_number').notNull(),
     price: integer('price').notNull(),
     /** Stored status; a HELD row whose hold has lapsed reads as EXPIRED (see reservation rules). */
-    status: text('status', { enum: ['HELD', 'CONFIRMED', 'EXPIRED', 'CANCELLED'] }).notNull(),
+    status: text('status', { enum: ['HELD', 'CONFIRMED', 'EXPIRED', 'CANCELLED', 'REFUNDED'] }).notNull(),
     holdExpiresAt: ts('hold_expires_at').notNull(),
     createdAt: ts('created_at').notNull(),
     /** The payment that bought it (one payment may cover several seats of a show). */
     paymentId: uuid('payment_id'),
+    /** When its ticket entered the gate (one conditional update decides the first scan). */
+    checkedInAt: ts('checked_in_at'),
   },
   (t) => [
     index('reservations_payment_idx').on(t.paymentId).where(sql`${t.paymentId} IS NOT NULL`),
@@ -188,8 +199,22 @@ export const payments = pgTable(
     /** The balance left right after this payment, as the receipt shows it. */
     balanceAfter: integer('balance_after').notNull(),
     paidAt: ts('paid_at').notNull(),
+    showId: uuid('show_id')
+      .notNull()
+      .references(() => shows.id),
+    status: text('status', { enum: ['PAID', 'REFUNDED'] })
+      .notNull()
+      .default('PAID'),
+    /** What went back to the balance, and what was kept, when REFUNDED. */
+    refunded: integer('refunded'),
+    refundFee: integer('refund_fee'),
+    refundedAt: ts('refunded_at'),
   },
-  (t) => [index('payments_user_idx').on(t.userId, t.paidAt)],
+  (t) => [
+    index('payments_user_idx').on(t.userId, t.paidAt),
+    // What a cancelled show's refund job walks.
+    index('payments_show_paid_idx').on(t.showId).where(sql`${t.status} = 'PAID'`),
+  ],
 );
 
 /** The first response to an idempotent write, replayed for retries with the same key. */
@@ -260,3 +285,36 @@ export const saleAdmissions = pgTable('sale_admissions', {
   concertId: uuid('concert_id').primaryKey(),
   admitted: bigint('admitted', { mode: 'number' }).notNull(),
 });
+
+/** The Ed25519 keys that sign ticket codes (migration 0008); at most one generated key. */
+export const ticketKeys = pgTable('ticket_keys', {
+  kid: text('kid').primaryKey(),
+  origin: text('origin', { enum: ['generated', 'configured'] }).notNull(),
+  publicKey: text('public_key').notNull(),
+  /** PKCS#8 PEM; kept for the generated key only (a configured key lives in TICKET_SIGNING_KEY). */
+  privateKey: text('private_key'),
+  createdAt: ts('created_at').notNull(),
+});
+
+/** The transactional outbox of webhook events (migration 0008, record-event.sql). */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: uuid('id').primaryKey(),
+    type: text('type').notNull(),
+    createdAt: ts('created_at').notNull(),
+    data: jsonb('data').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    lastAttemptAt: ts('last_attempt_at'),
+    lastError: text('last_error'),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [
+    index('webhook_events_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('webhook_events_status_idx').on(t.status, t.createdAt),
+  ],
+);

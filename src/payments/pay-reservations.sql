@@ -5,18 +5,20 @@
 -- * Everything or nothing: every seat becomes SOLD, every reservation CONFIRMED, the balance is
 --   debited by the total with one PAYMENT ledger row, and one payment is written, in one
 --   transaction.
--- * A seat is sold once: the reservations are locked (in id order, so two payments never wait on
---   each other in a circle), and each seat is sold only while it still carries this live hold
+-- * A seat is sold once: the reservations are locked (in id order, after their show and before
+--   the wallet, the one order every money-moving function takes, so none waits on another in a
+--   circle), and each seat is sold only while it still carries this live hold
 --   (another hold may have taken it after a lapse).
 -- * The balance never goes below 0 and always equals the sum of its ledger: the wallet row is
 --   locked and checked before anything is written.
 -- * Refusals come back as error codes of src/shared/errors.ts, decided before anything is
 --   written (out_body carries the facts for the message): RESERVATION_NOT_FOUND (missing or
 --   another buyer's), QUEUE_TOKEN_FORBIDDEN (the queue token is for another concert),
---   VALIDATION_FAILED (reservations of different shows), HOLD_EXPIRED, RESERVATION_NOT_HELD
+--   VALIDATION_FAILED (reservations of different shows), DATE_CANCELLED, HOLD_EXPIRED, RESERVATION_NOT_HELD
 --   ({status}), INSUFFICIENT_BALANCE ({price}: the total).
 -- * With an Idempotency-Key (src/db/idempotency.sql) the payment happens at most once and a retry
 --   gets the first answer (out_replayed); a key used with another request is IDEMPOTENCY_KEY_REUSED.
+-- * A payment.succeeded event is recorded with it (record_event, src/webhooks/record-event.sql).
 -- * out_held counts the buyer's other live holds for the concert: at 0 the buyer is done and the
 --   caller gives the queue slot back.
 
@@ -60,6 +62,12 @@ BEGIN
     END IF;
   END IF;
 
+  -- Locks in one order everywhere (shows, then reservations, then the wallet): the show row is
+  -- share-locked, so a cancellation of the date either waits for this payment (and its refund job
+  -- then finds it) or committed before it (DATE_CANCELLED below).
+  PERFORM 1 FROM shows sh
+    WHERE sh.id IN (SELECT r.show_id FROM reservations r WHERE r.id = ANY (p_reservations))
+    ORDER BY sh.id FOR SHARE;
   FOR v_res IN SELECT * FROM reservations WHERE id = ANY (p_reservations) ORDER BY id FOR UPDATE LOOP
     IF v_res.user_id <> p_user THEN CONTINUE; END IF;
     v_found := v_found + 1;
@@ -76,6 +84,10 @@ BEGIN
     v_refusal := 'VALIDATION_FAILED';
   ELSIF NOT v_concert_ok THEN
     v_refusal := 'QUEUE_TOKEN_FORBIDDEN';
+  END IF;
+  -- A cancelled date sells nothing.
+  IF v_refusal IS NULL AND (SELECT sh.cancelled_at IS NOT NULL FROM shows sh WHERE sh.id = v_shows[1]) THEN
+    v_refusal := 'DATE_CANCELLED';
   END IF;
   -- Not held before lapsed: a paid or cancelled reservation says so even if its hold also ran out.
   IF v_refusal IS NULL THEN
@@ -119,8 +131,9 @@ BEGIN
   UPDATE wallets SET balance = balance - v_total WHERE user_id = p_user RETURNING balance INTO v_balance;
   INSERT INTO wallet_transactions (id, user_id, type, amount, balance_after, created_at)
     VALUES (p_transaction, p_user, 'PAYMENT', -v_total, v_balance, p_at);
-  INSERT INTO payments (id, reservation_id, user_id, concert_id, date, seat_number, amount, balance_after, paid_at)
-    SELECT p_payment, r.id, p_user, r.concert_id, r.date, r.seat_number, v_total, v_balance, p_at
+  INSERT INTO payments
+    (id, reservation_id, user_id, concert_id, show_id, date, seat_number, amount, balance_after, paid_at)
+    SELECT p_payment, r.id, p_user, r.concert_id, r.show_id, r.date, r.seat_number, v_total, v_balance, p_at
     FROM reservations r WHERE r.id = ANY (p_reservations) ORDER BY r.seat_number LIMIT 1;
   SELECT jsonb_agg(seat_json(r.id, r.show_id, r.seat_number, r.price) ORDER BY r.seat_number) INTO v_seats
     FROM reservations r WHERE r.id = ANY (p_reservations);
@@ -135,6 +148,7 @@ BEGIN
       'seatNumber', v_seats->0->'seatNumber');
   END IF;
   PERFORM idempotency_answer(p_user, p_key, 201, v_body);
+  PERFORM record_event('payment.succeeded', v_body || jsonb_build_object('userId', p_user), p_at);
   RETURN QUERY SELECT NULL::text, 201, v_body,
     live_holds(p_user, p_concert, p_at),
     false;

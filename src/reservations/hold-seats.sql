@@ -16,7 +16,8 @@
 -- * A buyer never holds more than p_max_holds live seats of a concert: the buyer's row lock
 --   serialises only that buyer's holds, and the live holds are counted under it (live_holds).
 -- * Refusals come back as error codes of src/shared/errors.ts: SEAT_UNAVAILABLE (out_unavailable
---   names the seats, for hold_seats), HOLD_LIMIT_REACHED (out_held says how many the buyer holds).
+--   names the seats, for hold_seats), HOLD_LIMIT_REACHED (out_held says how many the buyer holds),
+--   DATE_CANCELLED.
 --
 -- A held seat's row answers with what a reservation reports: section, row, number, grade, price.
 
@@ -32,6 +33,13 @@ CREATE OR REPLACE FUNCTION record_holds(
 DECLARE
   v_held integer;
 BEGIN
+  -- A cancelled date holds nothing more. (A hold racing the cancellation may slip through; it can
+  -- never be paid, see pay_reservations, and lapses as any hold does.)
+  IF EXISTS (SELECT 1 FROM shows sh WHERE sh.id = p_show AND sh.cancelled_at IS NOT NULL) THEN
+    RETURN QUERY SELECT 'DATE_CANCELLED'::text, 0, NULL::integer[], NULL::uuid,
+      NULL::integer, NULL::integer, NULL::text, NULL::integer, NULL::integer, NULL::text;
+    RETURN;
+  END IF;
   PERFORM 1 FROM users u WHERE u.id = p_user FOR NO KEY UPDATE;
   v_held := live_holds(p_user, p_concert, p_at);
   IF v_held + cardinality(p_seats) > p_max_holds THEN

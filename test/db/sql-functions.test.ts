@@ -10,9 +10,12 @@ announceSkips('sql functions');
 const SOURCES = [
   'src/reservations/hold-rules.sql',
   'src/db/idempotency.sql',
-  'src/reservations/hold-seat.sql',
+  'src/reservations/hold-seats.sql',
   'src/wallet/charge-balance.sql',
-  'src/payments/pay-reservation.sql',
+  'src/payments/pay-reservations.sql',
+  'src/webhooks/record-event.sql',
+  'src/refunds/refund-payment.sql',
+  'src/refunds/cancel-show.sql',
 ];
 
 /** Every function a source file defines, with its body (the text between the dollar quotes). */
