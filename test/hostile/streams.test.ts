@@ -1,7 +1,12 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, test, vi } from 'vitest';
 import { MemoryQueueStore } from '../../src/queue/memory-queue-store.js';
-import { EVENTS_HEARTBEAT_MS, EVENTS_POLL_MS, STREAMS_PER_TOKEN } from '../../src/queue/stream-hub.js';
+import {
+  EVENTS_HEARTBEAT_MS,
+  EVENTS_POLL_MS,
+  STREAMS_PER_TOKEN,
+  StreamHub,
+} from '../../src/queue/stream-hub.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 import { type TestContext, useService } from '../helpers/context.js';
 import { expectProblem } from './problem.js';
@@ -64,6 +69,32 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000):
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await sleep(20);
   }
+}
+
+/**
+ * Counts the calls of `target[method]` as they are made (the real method still runs);
+ * `reached(n)` resolves at the n-th call: an event to await instead of a sleep.
+ */
+function countCalls(target: any, method: string) {
+  const original = target[method] as (...args: unknown[]) => unknown;
+  let count = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const spy = vi.spyOn(target, method).mockImplementation(function (this: unknown, ...args: unknown[]) {
+    count++;
+    for (const waiter of waiters.filter((w) => w.n <= count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+    return original.apply(this, args);
+  });
+  return {
+    spy,
+    get count() {
+      return count;
+    },
+    reached: (n: number) =>
+      n <= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
+  };
 }
 
 async function listen(s: TestContext): Promise<number> {
@@ -147,6 +178,10 @@ describe.each(backends)('event streams on $name', (backend) => {
       const token = await waitingToken(s, concertId);
       const port = await listen(s);
 
+      // What the hub does, counted as it happens (the real methods run).
+      const subscribed = countCalls(StreamHub.prototype, 'subscribe');
+      const released = countCalls(StreamHub.prototype, 'release');
+
       // The real store, with its first reads held until the clients are gone.
       let release!: () => void;
       const held = new Promise<void>((resolve) => {
@@ -173,22 +208,33 @@ describe.each(backends)('event streams on $name', (backend) => {
         req.destroy();
       }
       await Promise.all(gone);
-      await sleep(100);
+      // The server has seen each client go (each stream released its slot) before any read returns.
+      await released.reached(STREAMS_PER_TOKEN);
       release();
-      await sleep(100);
+      await Promise.all(spy.mock.results.map((r) => r.value));
+      // Past the reads, the handlers only run microtasks; a turn later they are all done.
+      await new Promise((resolve) => setImmediate(resolve));
       spy.mockRestore();
+      // No orphan started being read: no poller was ever made for them.
+      expect(subscribed.count).toBe(0);
 
       // Three orphans would hold all three places of the token.
       const stream = await openStream(port, token);
       expect(stream.res.status).toBe(200);
       await until(() => stream.events.length === 1);
+      expect(subscribed.count).toBe(1);
+      const hub = subscribed.spy.mock.contexts[0] as StreamHub;
       stream.close();
       await stream.done;
-      await sleep(100);
+      // The server sees the close: the one stream lets go of its slot, and the hub holds none, so
+      // nothing reads (and keeps alive) the ticket any more.
+      await released.reached(STREAMS_PER_TOKEN + 1);
+      expect(hub.size).toBe(0);
+      subscribed.spy.mockRestore();
+      released.spy.mockRestore();
 
-      // Nothing reads the ticket any more: past the idle timeout it is dropped.
+      // Past the idle timeout the ticket is dropped.
       s.clock.advance(31_000);
-      await sleep(EVENTS_POLL_MS * 2.5); // a leftover poller would touch it now
       await s.advance(concertId);
       expect((await s.store.view(concertId, 1, s.clock.now(), false)).state).toBe('EXPIRED');
     });
@@ -210,12 +256,16 @@ describe.each(backends)('event streams on $name', (backend) => {
         release = resolve;
       });
       const viewMany = s.store.viewMany.bind(s.store);
+      let stuckReads = () => {};
+      const readStuck = new Promise<void>((resolve) => {
+        stuckReads = resolve;
+      });
       const spy = vi.spyOn(s.store, 'viewMany').mockImplementation(async (...args) => {
+        stuckReads();
         await stuck;
         return viewMany(...args);
       });
-      await sleep(EVENTS_POLL_MS * 1.5); // a read is now stuck
-      expect(spy).toHaveBeenCalled();
+      await readStuck; // the next period's read is now stuck
       s.clock.advance(EVENTS_HEARTBEAT_MS);
       await until(() => streams.every((st) => st.events.length === 2), EVENTS_POLL_MS * 3);
       expect(streams.every((st) => st.events[1]!.status === 'WAITING')).toBe(true);
@@ -245,21 +295,23 @@ describe.each(backends)('event streams on $name', (backend) => {
       // One read per stream to open it (batched with the other reads of its turn)...
       const ticketsRead = batches.mock.calls.reduce((n, call) => n + call[1].length, 0);
       expect(ticketsRead).toBeGreaterThanOrEqual(60);
+      batches.mockRestore();
       views.mockClear();
-      batches.mockClear();
 
-      await sleep(EVENTS_POLL_MS * 3.5);
-      // ...then one call per period for the whole line (the in-process store answers a batch
-      // by looking at each ticket in turn; the Redis one runs one script).
-      const perTicket = s.store instanceof MemoryQueueStore ? 60 : 0;
-      expect(views).toHaveBeenCalledTimes(perTicket * batches.mock.calls.length);
-      expect(batches.mock.calls.length).toBeGreaterThanOrEqual(2);
-      expect(batches.mock.calls.length).toBeLessThanOrEqual(4);
-      for (const call of batches.mock.calls) {
-        expect(call[0]).toBe(concertId);
-        expect(call[1]).toHaveLength(60);
+      // ...then one call per period for the whole line. A period's read starts only once the
+      // previous one has delivered, so at the third call two periods have been read and sent.
+      const periods = countCalls(s.store, 'viewMany');
+      await periods.reached(3);
+      const [first, second, third] = periods.spy.mock.calls;
+      for (const call of [first, second, third]) {
+        expect(call![0]).toBe(concertId);
+        expect(call![1]).toHaveLength(60);
       }
+      // (The in-process store answers a batch by looking at each ticket in turn; the Redis one
+      // runs one script.)
+      if (!(s.store instanceof MemoryQueueStore)) expect(views).not.toHaveBeenCalled();
       expect(streams.every((st) => st.events.length === 1)).toBe(true); // nothing changed, nothing sent
+      periods.spy.mockRestore();
 
       // Heartbeat: past the heartbeat period the same status is sent again.
       s.clock.advance(EVENTS_HEARTBEAT_MS);
