@@ -19,8 +19,6 @@ import { createHash, randomBytes } from 'node:crypto';
  * it cannot be chosen after the pre-queue is known; mixing in the digest ties the order to the
  * exact published list.
  */
-export const DRAW_VERSION = 1;
-
 export function newSeed(): string {
   return randomBytes(32).toString('hex');
 }

@@ -6,13 +6,6 @@ import { wallets, walletTransactions } from '../db/schema.js';
 import { AppError } from '../shared/errors.js';
 import { isChargeAmount, MAX_BALANCE, MAX_CHARGE } from '../shared/money.js';
 
-export interface ChargeResult {
-  userId: string;
-  balance: number;
-  charged: number;
-  transactionId: string;
-}
-
 /**
  * The prepaid balance and its ledger. Every change of a balance is made by the database in one
  * statement with its ledger row (charge_balance in charge-balance.sql, the debit in
