@@ -21,7 +21,9 @@ export type QueueSettingsPatch = Body<'/api/v1/admin/concerts/{concertId}/queue'
 export type ShowDate = Ok<'/api/v1/concerts/{concertId}/dates', 'get'>[number];
 export type SeatMap = Ok<'/api/v1/concerts/{concertId}/dates/{date}/seats', 'get'>;
 export type Seat = SeatMap['seats'][number];
-export type Reservation = Ok<'/api/v1/reservations', 'post'>;
+/** One reservation, as reading it answers (a hold of several seats answers with a list of these). */
+export type Reservation = Ok<'/api/v1/reservations/{reservationId}', 'get'>;
+export type HoldAnswer = Ok<'/api/v1/reservations', 'post'>;
 export type ReservationListItem = Ok<'/api/v1/reservations', 'get'>[number];
 export type Charge = Ok<'/api/v1/balance/charges', 'post'>;
 export type Payment = Ok<'/api/v1/payments', 'post'>;

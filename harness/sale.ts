@@ -609,7 +609,8 @@ class Buyer {
   private async hold(date: string, seatNumber: number): Promise<Hold | 'TAKEN' | 'EXPIRED'> {
     const route = 'POST /api/v1/reservations';
     for (let attempt = 0; attempt < 3; attempt++) {
-      let res: HttpResponse;
+      // One seat asked for: the answer is that one reservation.
+      let res: HttpResponse<Reservation>;
       try {
         res = await this.call<Reservation>('POST', '/api/v1/reservations', route, {
           body: { concertId: this.sale.concertId, date, seatNumber },
@@ -675,7 +676,8 @@ class Buyer {
         paymentId: res.body.paymentId,
         reservationId: hold.reservationId,
         date: res.body.date,
-        seatNumber: res.body.seatNumber,
+        // One reservation paid: its seat is also listed under `seats`, as for a payment of several.
+        seatNumber: res.body.seatNumber ?? res.body.seats[0]!.seatNumber,
         amount: res.body.amount,
         balance: res.body.balance,
       });

@@ -1,17 +1,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../harness/cleanup.js';
-import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
+import { buildServer, type Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
+import { startService } from '../../harness/service.js';
 import { PostgresServer } from '../../harness/stores.js';
 import { sleep } from '../../harness/wait.js';
 import {
   expectCleanSale,
   ownRedis,
   requireServers,
+  type ServerEnv,
   type ServerSettings,
   saleWithChecks,
-  serverEnv,
   serversReady,
   signUp,
 } from './support.js';
@@ -73,7 +74,7 @@ describe.skipIf(!serversReady)('PostgreSQL postmaster SIGKILLed mid-sale and res
   const cleanups = new Cleanup();
   let postgres: PostgresServer;
   let cluster: Cluster;
-  let server: ReturnType<typeof serverEnv>;
+  let server: ServerEnv;
   let databaseUrl: string;
   let redisUrl: string;
 
@@ -85,9 +86,14 @@ describe.skipIf(!serversReady)('PostgreSQL postmaster SIGKILLed mid-sale and res
     await postgres.start();
     const database = await createScratchDatabase(postgres.url);
     databaseUrl = database.url;
-    server = serverEnv({ databaseUrl, redisUrl, settings: SETTINGS });
-    cluster = await Cluster.start({ size: 2, env: server.env });
-    cleanups.add('cluster.stop', () => cluster.stop());
+    ({ cluster, server } = await startService({
+      mode: 'servers',
+      instances: 2,
+      databaseUrl,
+      redisUrl,
+      settings: SETTINGS,
+      cleanup: cleanups,
+    }));
   }, 120_000);
   afterAll(cleanups.runAll, 60_000);
 

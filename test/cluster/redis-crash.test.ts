@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup } from '../../harness/cleanup.js';
-import { buildServer, Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
+import { buildServer, type Cluster, createScratchDatabase, probe } from '../../harness/cluster.js';
 import { ClusterClient } from '../../harness/http.js';
+import { startService } from '../../harness/service.js';
 import { RedisServer } from '../../harness/stores.js';
 import { sleep } from '../../harness/wait.js';
 import {
@@ -12,9 +13,9 @@ import {
   join,
   type QueueStatus,
   requireServers,
+  type ServerEnv,
   type ServerSettings,
   saleWithChecks,
-  serverEnv,
   serversReady,
   setQueue,
   signUp,
@@ -58,7 +59,7 @@ describe.skipIf(!serversReady)('Redis SIGKILLed mid-sale and restarted (AOF, fsy
   const cleanups = new Cleanup();
   let redis: RedisServer;
   let cluster: Cluster;
-  let server: ReturnType<typeof serverEnv>;
+  let server: ServerEnv;
   let databaseUrl: string;
 
   beforeAll(async () => {
@@ -68,9 +69,14 @@ describe.skipIf(!serversReady)('Redis SIGKILLed mid-sale and restarted (AOF, fsy
     const database = await createScratchDatabase(adminUrl!);
     cleanups.add('database.drop', () => database.drop());
     databaseUrl = database.url;
-    server = serverEnv({ databaseUrl, redisUrl: redis.url, settings: SETTINGS });
-    cluster = await Cluster.start({ size: 2, env: server.env });
-    cleanups.add('cluster.stop', () => cluster.stop());
+    ({ cluster, server } = await startService({
+      mode: 'servers',
+      instances: 2,
+      databaseUrl,
+      redisUrl: redis.url,
+      settings: SETTINGS,
+      cleanup: cleanups,
+    }));
   }, 120_000);
   afterAll(cleanups.runAll, 60_000);
 
