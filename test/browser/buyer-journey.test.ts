@@ -10,6 +10,7 @@ import {
   openConcert,
   openDate,
   seat,
+  seats,
   waitUntilActive,
 } from './steps.js';
 
@@ -46,7 +47,8 @@ describe.skipIf(!hasChromium)('the buyer journey in a real browser', () => {
         // 4. Dates with seats left, 5. the seat map of a show.
         const date = await openDate(page, dateIndex);
         expect(date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-        await expect.poll(() => page.locator('button.seat').count()).toBe(50);
+        // The demo hall's first section: its VIP row of ten seats.
+        await expect.poll(() => seats(page).count()).toBe(10);
         expect(await seat(page, 1).getAttribute('aria-label')).toBe(`1번 좌석, ${PRICE}, 선택 가능`);
 
         // The map works by keyboard: focus seat 1, arrow right to seat 2, Enter selects it.
@@ -112,7 +114,7 @@ describe.skipIf(!hasChromium)('the buyer journey in a real browser', () => {
         await page.getByRole('button', { name: ko['checkout.pay'].replace('{price}', PRICE) }).click();
         await page.getByTestId('receipt').waitFor();
         expect(await page.getByTestId('receipt-amount').textContent()).toBe(PRICE);
-        expect(await page.getByTestId('receipt').textContent()).toContain('2번');
+        expect(await page.getByTestId('receipt-seats').textContent()).toContain('VIP구역 · 1열 · 2번');
         await step('09-receipt');
 
         // 10. My reservations and payments.

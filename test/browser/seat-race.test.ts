@@ -51,8 +51,8 @@ describe.skipIf(!hasChromium)('two buyers race for one seat', () => {
       await selectAndHold(loser.page, SECOND_CHOICE);
       await onCheckout(loser.page);
       await expect
-        .poll(() => loser.page.locator('.hold-what').textContent())
-        .toContain(`${SECOND_CHOICE}번 좌석`);
+        .poll(() => loser.page.getByTestId('checkout-seats').textContent())
+        .toContain(`VIP구역 · 1열 · ${SECOND_CHOICE}번`);
       await shot(loser.page, 'race-loser-03-holding-another');
 
       // The winner lets the seat go: back on the map, it is free again.

@@ -5,9 +5,12 @@ import { messages } from '../../web/src/i18n/messages.js';
 export const ko = messages.ko;
 export const en = messages.en;
 
-/** The seat button of `seatNumber` on an open seat map. */
+/** The seat (a button drawn in the SVG map) of `seatNumber` on an open seat map. */
 export const seat = (page: Page, seatNumber: number): Locator =>
-  page.locator(`button.seat[data-seat="${seatNumber}"]`);
+  page.locator(`.seat-map [data-seat="${seatNumber}"]`);
+
+/** Every seat drawn on the open seat map. */
+export const seats = (page: Page): Locator => page.locator('.seat-map [data-seat]');
 
 export const alert = (page: Page, code: string): Locator =>
   page.locator(`[role="alert"][data-code="${code}"]`);
@@ -44,13 +47,24 @@ export async function shownPosition(page: Page): Promise<number | null> {
   return value ? Number(value) : null;
 }
 
-/** Pick the `index`-th date with seats left; returns its `YYYY-MM-DD`. */
+/**
+ * Pick the `index`-th date with seats left; returns its `YYYY-MM-DD`. A show of several sections
+ * opens on the venue overview: the first section (the demo hall's VIP row, seats 1–10) is taken.
+ */
 export async function openDate(page: Page, index: number): Promise<string> {
   const link = page.locator('a.date-link').nth(index);
   const date = (await link.getAttribute('data-date')) ?? '';
   await link.click();
+  const firstSection = page.locator('a.section-tile').first();
+  await seat(page, 1).or(firstSection).first().waitFor();
+  if ((await firstSection.count()) > 0) await firstSection.click();
   await seat(page, 1).waitFor();
   return date;
+}
+
+/** A concert's waiting room by its id (a test's own concert, not the demo's). */
+export async function openConcertById(page: Page, concertId: string): Promise<void> {
+  await page.goto(`/#/concerts/${concertId}`);
 }
 
 /** Create me → join → wait to be let in → open a date's seat map. */

@@ -351,9 +351,15 @@ export interface paths {
     };
   };
   '/api/v1/concerts/{concertId}/dates/{date}/seats': {
-    /** Every seat of a show with its price and state (gated) */
+    /**
+     * The seats of a show, or of one section, with price and state (gated)
+     * @description Without `section`, every seat of a show of at most 5000 seats.
+     */
     get: {
       parameters: {
+        query?: {
+          section?: string;
+        };
         header?: {
           'queue-token'?: string;
         };
@@ -380,10 +386,79 @@ export interface paths {
               availableSeats: number;
               seats: {
                 seatNumber: number;
+                section: string;
+                /** @description 1 = the front row of its section */
+                row: number;
+                /** @description place in the row, from the left */
+                number: number;
+                grade: string;
                 price: number;
                 status: 'AVAILABLE' | 'HELD' | 'SOLD';
               }[];
             };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        403: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/concerts/{concertId}/dates/{date}/sections': {
+    /** The venue at a glance: each section with its grade, price and seats left (gated) */
+    get: {
+      parameters: {
+        header?: {
+          'queue-token'?: string;
+        };
+        path: {
+          /** @description UUID */
+          concertId: string;
+          /**
+           * @description YYYY-MM-DD
+           * @example 2026-12-24
+           */
+          date: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              section: string;
+              grade: string;
+              price: number;
+              totalSeats: number;
+              availableSeats: number;
+            }[];
           };
         };
         /** @description RFC 9457 problem details (application/problem+json) */
@@ -495,8 +570,14 @@ export interface paths {
                */
               date: string;
               seatNumber: number;
+              section: string;
+              /** @description 1 = the front row of its section */
+              row: number;
+              /** @description place in the row */
+              number: number;
+              grade: string;
               price: number;
-              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
               /**
                * Format: date-time
                * @description ISO-8601, UTC
@@ -524,7 +605,7 @@ export interface paths {
         };
       };
     };
-    /** Hold a seat for HOLD_TTL_SECONDS (gated by the body’s concert) */
+    /** Hold a seat, these seats, or the best seats for HOLD_TTL_SECONDS (gated by the body’s concert) */
     post: {
       parameters: {
         header?: {
@@ -533,55 +614,129 @@ export interface paths {
       };
       requestBody: {
         content: {
-          'application/json': {
-            /**
-             * Format: uuid
-             * @description UUID
-             */
-            concertId: string;
-            /**
-             * Format: date
-             * @description YYYY-MM-DD
-             */
-            date: string;
-            seatNumber: number;
-          };
+          'application/json':
+            | {
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                concertId: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD
+                 */
+                date: string;
+                seatNumber: number;
+              }
+            | {
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                concertId: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD
+                 */
+                date: string;
+                seatNumbers: number[];
+              }
+            | {
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                concertId: string;
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD
+                 */
+                date: string;
+                quantity: number;
+                section?: string;
+                grade?: string;
+              };
         };
       };
       responses: {
         /** @description Default Response */
         201: {
           content: {
-            'application/json': {
-              /**
-               * Format: uuid
-               * @description UUID
-               */
-              reservationId: string;
-              /**
-               * Format: uuid
-               * @description UUID
-               */
-              concertId: string;
-              /**
-               * Format: date
-               * @description YYYY-MM-DD
-               */
-              date: string;
-              seatNumber: number;
-              price: number;
-              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
-              /**
-               * Format: date-time
-               * @description ISO-8601, UTC
-               */
-              holdExpiresAt: string;
-              /**
-               * Format: date-time
-               * @description ISO-8601, UTC
-               */
-              createdAt: string;
-            };
+            'application/json':
+              | {
+                  /**
+                   * Format: uuid
+                   * @description UUID
+                   */
+                  reservationId: string;
+                  /**
+                   * Format: uuid
+                   * @description UUID
+                   */
+                  concertId: string;
+                  /**
+                   * Format: date
+                   * @description YYYY-MM-DD
+                   */
+                  date: string;
+                  seatNumber: number;
+                  section: string;
+                  /** @description 1 = the front row of its section */
+                  row: number;
+                  /** @description place in the row */
+                  number: number;
+                  grade: string;
+                  price: number;
+                  status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
+                  /**
+                   * Format: date-time
+                   * @description ISO-8601, UTC
+                   */
+                  holdExpiresAt: string;
+                  /**
+                   * Format: date-time
+                   * @description ISO-8601, UTC
+                   */
+                  createdAt: string;
+                }
+              | {
+                  reservations: {
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    reservationId: string;
+                    /**
+                     * Format: uuid
+                     * @description UUID
+                     */
+                    concertId: string;
+                    /**
+                     * Format: date
+                     * @description YYYY-MM-DD
+                     */
+                    date: string;
+                    seatNumber: number;
+                    section: string;
+                    /** @description 1 = the front row of its section */
+                    row: number;
+                    /** @description place in the row */
+                    number: number;
+                    grade: string;
+                    price: number;
+                    status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
+                    /**
+                     * Format: date-time
+                     * @description ISO-8601, UTC
+                     */
+                    holdExpiresAt: string;
+                    /**
+                     * Format: date-time
+                     * @description ISO-8601, UTC
+                     */
+                    createdAt: string;
+                  }[];
+                };
           };
         };
         /** @description RFC 9457 problem details (application/problem+json) */
@@ -653,8 +808,14 @@ export interface paths {
                */
               date: string;
               seatNumber: number;
+              section: string;
+              /** @description 1 = the front row of its section */
+              row: number;
+              /** @description place in the row */
+              number: number;
+              grade: string;
               price: number;
-              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+              status: 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
               /**
                * Format: date-time
                * @description ISO-8601, UTC
@@ -893,18 +1054,14 @@ export interface paths {
                * Format: uuid
                * @description UUID
                */
-              reservationId: string;
-              /**
-               * Format: uuid
-               * @description UUID
-               */
               concertId: string;
               /**
                * Format: date
                * @description YYYY-MM-DD
                */
               date: string;
-              seatNumber: number;
+              status: 'PAID' | 'REFUNDED';
+              /** @description the total */
               amount: number;
               /** @description what is left after this payment */
               balance: number;
@@ -913,6 +1070,26 @@ export interface paths {
                * @description ISO-8601, UTC
                */
               paidAt: string;
+              reservationIds: string[];
+              seats: {
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                reservationId: string;
+                seatNumber: number;
+                section: string;
+                row: number;
+                number: number;
+                grade: string;
+                price: number;
+              }[];
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              reservationId?: string;
+              seatNumber?: number;
             }[];
           };
         };
@@ -930,7 +1107,7 @@ export interface paths {
         };
       };
     };
-    /** Pay for a held seat from the balance (gated, idempotent with Idempotency-Key) */
+    /** Pay for held seats of one show from the balance, all or none (gated, idempotent with Idempotency-Key) */
     post: {
       parameters: {
         header?: {
@@ -941,13 +1118,17 @@ export interface paths {
       };
       requestBody: {
         content: {
-          'application/json': {
-            /**
-             * Format: uuid
-             * @description UUID
-             */
-            reservationId: string;
-          };
+          'application/json':
+            | {
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                reservationId: string;
+              }
+            | {
+                reservationIds: string[];
+              };
         };
       };
       responses: {
@@ -964,18 +1145,14 @@ export interface paths {
                * Format: uuid
                * @description UUID
                */
-              reservationId: string;
-              /**
-               * Format: uuid
-               * @description UUID
-               */
               concertId: string;
               /**
                * Format: date
                * @description YYYY-MM-DD
                */
               date: string;
-              seatNumber: number;
+              status: 'PAID' | 'REFUNDED';
+              /** @description the total */
               amount: number;
               /** @description what is left after this payment */
               balance: number;
@@ -984,6 +1161,26 @@ export interface paths {
                * @description ISO-8601, UTC
                */
               paidAt: string;
+              reservationIds: string[];
+              seats: {
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                reservationId: string;
+                seatNumber: number;
+                section: string;
+                row: number;
+                number: number;
+                grade: string;
+                price: number;
+              }[];
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              reservationId?: string;
+              seatNumber?: number;
             };
           };
         };
@@ -1045,15 +1242,22 @@ export interface paths {
              * @description ISO-8601, UTC
              */
             saleOpensAt?: string;
+            seating?: {
+              section: string;
+              grade: string;
+              price: number;
+              /** @description front row first */
+              rows: number[];
+            }[];
             dates: {
               /**
                * Format: date
                * @description YYYY-MM-DD
                */
               date: string;
-              /** @default 50 */
+              /** @description default 50 */
               seats?: number;
-              price: number;
+              price?: number;
             }[];
           };
         };
@@ -1073,6 +1277,8 @@ export interface paths {
               dates: string[];
               /** @description scheduled opening; null: on sale now */
               saleOpensAt: string | null;
+              /** @description seats of each show */
+              totalSeats: number;
             };
           };
         };
@@ -1084,6 +1290,58 @@ export interface paths {
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/concerts/{concertId}/seating': {
+    /** Seats sold, held and free per section, for every date of a concert */
+    get: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              sections: {
+                section: string;
+                grade: string;
+                price: number;
+                totalSeats: number;
+                availableSeats: number;
+                heldSeats: number;
+                soldSeats: number;
+              }[];
+            }[];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
           content: {
             'application/json': components['schemas']['Problem'];
           };
@@ -1376,6 +1634,7 @@ export interface components {
         | 'REQUEST_TIMEOUT'
         | 'CONCERT_NOT_FOUND'
         | 'DATE_NOT_FOUND'
+        | 'SECTION_NOT_FOUND'
         | 'RESERVATION_NOT_FOUND'
         | 'SEAT_UNAVAILABLE'
         | 'HOLD_LIMIT_REACHED'

@@ -9,9 +9,9 @@ export type Concert = Ok<'/api/v1/concerts', 'get'>[number];
 export type QueueStatus = Ok<'/api/v1/queue/tokens', 'post'>;
 export type ShowDate = Ok<'/api/v1/concerts/{concertId}/dates', 'get'>[number];
 export type SeatMap = Ok<'/api/v1/concerts/{concertId}/dates/{date}/seats', 'get'>;
-export type Seat = SeatMap['seats'][number] & SeatPlace;
+export type Seat = SeatMap['seats'][number];
 export type SeatStatus = Seat['status'];
-export type Reservation = Ok<'/api/v1/reservations', 'post'> & SeatPlace;
+export type Reservation = Ok<'/api/v1/reservations/{reservationId}', 'get'>;
 export type Balance = Ok<'/api/v1/balance', 'get'>;
 export type Charge = Ok<'/api/v1/balance/charges', 'post'>;
 export type Payment = Ok<'/api/v1/payments', 'post'>;
@@ -21,57 +21,26 @@ export type ConcertStats = Ok<'/api/v1/admin/concerts/{concertId}/stats', 'get'>
 export type SaleSamples = Ok<'/api/v1/admin/concerts/{concertId}/samples', 'get'>;
 export type SalePoint = SaleSamples['samples'][number];
 export type NewConcert = Body<'/api/v1/admin/concerts', 'post'>;
+export type NewConcertAnswer = Ok<'/api/v1/admin/concerts', 'post'>;
 export type NewUser = Ok<'/api/v1/users', 'post'>;
 
-// ---- TEMPORARY (issue 17): written from API.md until the server's schemas for seating plans land;
-// replaced by aliases of the generated types once `npm run generate:web-types` knows them.
 /** A section of a show at a glance (GET …/dates/{date}/sections). */
-export interface Section {
-  section: string;
-  grade: string;
-  price: number;
-  totalSeats: number;
-  availableSeats: number;
-}
-/** Where a seat is: every seat, reservation and paid seat reports it. */
-export interface SeatPlace {
-  seatNumber: number;
-  section?: string;
-  row?: number;
-  number?: number;
-  grade?: string;
-}
-export interface PaidSeat extends SeatPlace {
-  reservationId: string;
-  price: number;
-}
-export type PaymentWithSeats = Payment & { reservationIds?: string[]; seats?: PaidSeat[] };
-export type HoldRequest = { seatNumbers: number[] } | { quantity: number; section?: string; grade?: string };
-/** One row of a seating plan: a section, its grade and price, seats in each row front first. */
-export interface PlanSection {
-  section: string;
-  grade: string;
-  price: number;
-  rows: number[];
-}
-export interface SectionSales {
-  section: string;
-  grade: string;
-  price: number;
-  totalSeats: number;
-  availableSeats: number;
-  heldSeats: number;
-  soldSeats: number;
-}
-export interface DateSeating {
-  date: string;
-  cancelled?: boolean;
-  sections: SectionSales[];
-}
-// ---- end TEMPORARY
+export type Section = Ok<'/api/v1/concerts/{concertId}/dates/{date}/sections', 'get'>[number];
+export type PaidSeat = Payment['seats'][number];
+/** One section of a seating plan: its grade and price, seats in each row front first. */
+export type PlanSection = NonNullable<NewConcert['seating']>[number];
+/** Seats sold, held and left per section, for one date (the operator's view). */
+export type DateSeating = Ok<'/api/v1/admin/concerts/{concertId}/seating', 'get'>[number];
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** The two forms of a hold of several seats: these seat numbers, or the best `quantity`. */
+export type HoldRequest = DistributiveOmit<
+  Exclude<Body<'/api/v1/reservations', 'post'>, { seatNumber: number }>,
+  'concertId' | 'date'
+>;
 
 /** Every code the service sends, plus two of the client's own: NETWORK (no answer) and UNKNOWN. */
-export type ErrorCode = ServerErrorCode | 'NETWORK' | 'UNKNOWN' | 'SECTION_NOT_FOUND'; // TEMPORARY: until generated
+export type ErrorCode = ServerErrorCode | 'NETWORK' | 'UNKNOWN';
 
 /**
  * A problem+json body as the server declares it. Partial: a proxy or a crashed upstream may send
@@ -220,9 +189,7 @@ export const api = {
     ).reservations,
 
   listReservations: (accessToken: string) =>
-    request<(Ok<'/api/v1/reservations', 'get'>[number] & SeatPlace)[]>('/api/v1/reservations', {
-      accessToken,
-    }),
+    request<Ok<'/api/v1/reservations', 'get'>>('/api/v1/reservations', { accessToken }),
 
   getReservation: (accessToken: string, reservationId: string) =>
     request<Reservation>(`/api/v1/reservations/${enc(reservationId)}`, { accessToken }),
@@ -242,7 +209,7 @@ export const api = {
 
   /** One payment for every given hold of one show. */
   pay: (c: Credentials, reservationIds: string[], idempotencyKey: string) =>
-    request<PaymentWithSeats>('/api/v1/payments', {
+    request<Payment>('/api/v1/payments', {
       ...c,
       method: 'POST',
       idempotencyKey,
@@ -250,15 +217,12 @@ export const api = {
       body: reservationIds.length === 1 ? { reservationId: reservationIds[0] } : { reservationIds },
     }),
 
-  listPayments: (accessToken: string) => request<PaymentWithSeats[]>('/api/v1/payments', { accessToken }),
+  listPayments: (accessToken: string) =>
+    request<Ok<'/api/v1/payments', 'get'>>('/api/v1/payments', { accessToken }),
 
   admin: {
-    createConcert: (
-      adminKey: string,
-      concert:
-        | NewConcert
-        | (Omit<NewConcert, 'dates'> & { seating: PlanSection[]; dates: { date: string }[] }),
-    ) => request<Concert>('/api/v1/admin/concerts', { method: 'POST', adminKey, body: concert }),
+    createConcert: (adminKey: string, concert: NewConcert) =>
+      request<NewConcertAnswer>('/api/v1/admin/concerts', { method: 'POST', adminKey, body: concert }),
 
     /** Seats sold, held and left per section, for every date of a concert. */
     seating: (adminKey: string, concertId: string, signal?: AbortSignal) =>

@@ -1,4 +1,4 @@
-import { api, type PaymentWithSeats as Payment } from './api';
+import { api, type Payment } from './api';
 
 // A payment just made is shown at once; after a reload it is found in GET /payments.
 const recent = new Map<string, Payment>();

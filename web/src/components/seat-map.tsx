@@ -49,7 +49,7 @@ export function layOut(seats: Seat[]): {
   columns: number;
   rowLabels: boolean;
 } {
-  const rowOf = (seat: Seat) => seat.row ?? 1;
+  const rowOf = (seat: Seat) => seat.row;
   const rowNumbers = [...new Set(seats.map(rowOf))].sort((a, b) => a - b);
   if (rowNumbers.length <= 1) {
     return {
@@ -165,10 +165,10 @@ export function SeatMap({ seats, mine, selected, onToggle, caption }: Props) {
         const isSelected = selected.has(seat.seatNumber);
         const status = t(`seats.status.${look}`);
         const price = money(seat.price);
-        const number = seat.number ?? seat.seatNumber;
+        const { number } = seat;
         const label =
           (layout.rowLabels
-            ? t('seats.seatLabelRow', { row: seat.row ?? 1, n: number, price, status })
+            ? t('seats.seatLabelRow', { row: seat.row, n: number, price, status })
             : t('seats.seatLabel', { n: number, price, status })) +
           (isSelected ? t('seats.selectedSuffix') : '');
         return (
@@ -178,7 +178,8 @@ export function SeatMap({ seats, mine, selected, onToggle, caption }: Props) {
             class={`seat seat-${look.toLowerCase()}${isSelected ? ' seat-selected' : ''}`}
             transform={`translate(${gutter + c * CELL} ${r * CELL})`}
             role="button"
-            tabIndex={index === tabStop ? 0 : -1}
+            // Lowercase: on an SVG element, `tabIndex` would be set as an attribute of that exact name, which no browser reads.
+            tabindex={index === tabStop ? 0 : -1}
             data-index={index}
             data-seat={seat.seatNumber}
             data-status={seat.status}
@@ -199,7 +200,7 @@ export function SeatMap({ seats, mine, selected, onToggle, caption }: Props) {
   );
 
   const rowLabels = layout.rowLabels
-    ? [...new Map(layout.placed.map((p) => [p.r, p.seat.row ?? 1])).entries()].map(([r, row]) => (
+    ? [...new Map(layout.placed.map((p) => [p.r, p.seat.row])).entries()].map(([r, row]) => (
         <text key={r} class="row-label" x={gutter - 2} y={r * CELL + CELL / 2}>
           {row}
         </text>

@@ -12,17 +12,13 @@ export type Params = Record<string, string | number>;
 
 /** Where a seat is, as seats, reservations and paid seats report it. */
 export interface Place {
-  seatNumber: number;
-  section?: string;
-  row?: number;
-  number?: number;
+  section: string;
+  row: number;
+  number: number;
 }
 
-/** "Section A · Row 3 · Seat 12"; a seat from a server that names no section by its number. */
+/** "Section A · Row 3 · Seat 12". */
 export function placeLabel(lang: Lang, place: Place): string {
-  if (place.section === undefined || place.row === undefined || place.number === undefined) {
-    return translate(lang, 'seat.placeShort', { n: place.seatNumber });
-  }
   return translate(lang, 'seat.place', { section: place.section, row: place.row, number: place.number });
 }
 

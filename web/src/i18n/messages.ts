@@ -126,6 +126,7 @@ const ko = {
   'reservation.status.CONFIRMED': '결제 완료',
   'reservation.status.EXPIRED': '만료',
   'reservation.status.CANCELLED': '취소',
+  'reservation.status.REFUNDED': '환불',
 
   'admin.title': '운영 콘솔',
   'admin.prequeued': '사전 대기',
@@ -220,7 +221,6 @@ const ko = {
   'error.SALE_NOT_OPEN': '아직 줄을 설 수 없어요. 예매 오픈 직전에 사전 대기열이 열려요.',
   // Seating plans (issue 17): sections, the section map, several seats at once, best available.
   'seat.place': '{section}구역 · {row}열 · {number}번',
-  'seat.placeShort': '{n}번 좌석',
   'seats.seatLabelRow': '{row}열 {n}번 좌석, {price}, {status}',
   'seats.rowLabel': '{row}열',
   'seats.zoom': '배치도 크기',
@@ -279,7 +279,6 @@ const ko = {
   'admin.uploaded': '구역 {count}개를 불러왔어요. 고친 뒤 만들 수 있어요.',
   'admin.uploadInvalid': '파일을 읽을 수 없어요: {reason}',
   'admin.seating': '구역별 판매',
-  'admin.seatingCancelled': '취소된 공연',
   'admin.colSection': '구역',
   'admin.colGrade': '등급',
   'admin.colSold': '판매',
@@ -413,6 +412,7 @@ const en: Record<MessageKey, string> = {
   'reservation.status.CONFIRMED': 'paid',
   'reservation.status.EXPIRED': 'expired',
   'reservation.status.CANCELLED': 'cancelled',
+  'reservation.status.REFUNDED': 'refunded',
 
   'admin.title': 'Operator console',
   'admin.prequeued': 'Pre-queue',
@@ -506,7 +506,6 @@ const en: Record<MessageKey, string> = {
   'error.SALE_NOT_OPEN': 'The line is not open yet. The pre-queue opens shortly before the sale.',
   // Seating plans (issue 17): sections, the section map, several seats at once, best available.
   'seat.place': 'Section {section} · Row {row} · Seat {number}',
-  'seat.placeShort': 'Seat {n}',
   'seats.seatLabelRow': 'Row {row}, seat {n}, {price}, {status}',
   'seats.rowLabel': 'Row {row}',
   'seats.zoom': 'Map size',
@@ -564,7 +563,6 @@ const en: Record<MessageKey, string> = {
   'admin.uploaded': 'Loaded {count} sections; edit them, then create.',
   'admin.uploadInvalid': 'Cannot read the file: {reason}',
   'admin.seating': 'Sales by section',
-  'admin.seatingCancelled': 'cancelled',
   'admin.colSection': 'Section',
   'admin.colGrade': 'Grade',
   'admin.colSold': 'Sold',

@@ -61,12 +61,9 @@ export function CheckoutPage({ concertId, reservationId }: Props) {
   const endsAt = held.map((r) => r.holdExpiresAt).sort()[0];
   const shortfall = balance.data && isHeld ? Math.max(0, total - balance.data.balance) : 0;
 
-  const mapPath = () => {
-    if (!first) return paths.concert(concertId);
-    return first.section === undefined
-      ? paths.seats(concertId, first.date)
-      : paths.section(concertId, first.date, first.section);
-  };
+  // Back to the section the seats are in (a one-section show's map is its only page anyway).
+  const mapPath = () =>
+    first ? paths.section(concertId, first.date, first.section) : paths.concert(concertId);
   const toMap = () => navigate(mapPath());
 
   const pay = async () => {
@@ -141,7 +138,7 @@ export function CheckoutPage({ concertId, reservationId }: Props) {
                   <li key={r.reservationId} data-seat={r.seatNumber}>
                     <span>
                       {i18n.seat(r)}
-                      {r.grade ? ` · ${t('venue.grade', { grade: r.grade })}` : ''} · {money(r.price)}
+                      {` · ${t('venue.grade', { grade: r.grade })}`} · {money(r.price)}
                     </span>
                     {held.length > 1 && (
                       <button

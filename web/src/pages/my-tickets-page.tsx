@@ -82,7 +82,7 @@ function MyTickets({ user }: { user: User }) {
           <ul class="plain-list" data-testid="payments">
             {payments.data?.map((p) => (
               <li key={p.paymentId}>
-                {line(p, p.seats ?? [p], p.amount)} <span class="muted">· {dateTime(p.paidAt)}</span>{' '}
+                {line(p, p.seats, p.amount)} <span class="muted">· {dateTime(p.paidAt)}</span>{' '}
                 <a href={href(paths.receipt(p.paymentId))}>{t('me.receipt')}</a>
               </li>
             ))}

@@ -40,14 +40,13 @@ export function ReceiptPage({ paymentId }: { paymentId: string }) {
             <dd>{concert ? `${concert.title} · ${concert.venue}` : paid.concertId}</dd>
             <dt>{t('receipt.date')}</dt>
             <dd>{showDate(paid.date)}</dd>
-            <dt>{paid.seats && paid.seats.length > 1 ? t('receipt.seats') : t('receipt.seat')}</dt>
+            <dt>{paid.seats.length > 1 ? t('receipt.seats') : t('receipt.seat')}</dt>
             <dd>
               <ul class="plain-list" data-testid="receipt-seats">
-                {(paid.seats ?? [{ ...paid, price: paid.amount }]).map((seat) => (
+                {paid.seats.map((seat) => (
                   <li key={seat.seatNumber} data-seat={seat.seatNumber}>
                     {i18n.seat(seat)}
-                    {'grade' in seat && seat.grade ? ` · ${t('venue.grade', { grade: seat.grade })}` : ''} ·{' '}
-                    {money(seat.price)}
+                    {` · ${t('venue.grade', { grade: seat.grade })}`} · {money(seat.price)}
                   </li>
                 ))}
               </ul>

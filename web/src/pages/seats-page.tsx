@@ -204,7 +204,7 @@ function SectionMap({ gate, concertId, date, section, holds, left, several }: Se
         ? t('seats.pickOne')
         : t('seats.pickUpTo', { max: left });
   // One button, shown in the side panel on a wide screen and in the bar under the map on a phone.
-  const holdButton = (
+  const holdButton = () => (
     <button type="button" class="primary" disabled={picked.length === 0 || holding} onClick={hold}>
       {holding
         ? t('seats.holding')
@@ -246,7 +246,7 @@ function SectionMap({ gate, concertId, date, section, holds, left, several }: Se
                   ? prompt
                   : t('seats.selectedCount', { count: picked.length, total: money(total) })}
               </p>
-              {holdButton}
+              {holdButton()}
             </div>
           </div>
           <aside class="card selection" aria-labelledby="selection-title">
@@ -279,7 +279,7 @@ function SectionMap({ gate, concertId, date, section, holds, left, several }: Se
               )}
             </div>
             <div class="actions">
-              <span class="hold-actions">{holdButton}</span>
+              <span class="hold-actions">{holdButton()}</span>
               {picked.length > 1 && (
                 <button type="button" class="quiet" onClick={() => setSelected([])}>
                   {t('seats.clear')}

@@ -26,10 +26,7 @@ export function SeatingSales({ adminKey, concertId }: { adminKey: string; concer
       {seating.data?.map((show) => (
         <div key={show.date} class="table-scroll" data-date={show.date}>
           <table class="seating-table">
-            <caption>
-              {showDate(show.date)}
-              {show.cancelled && <span class="badge badge-cancelled"> {t('admin.seatingCancelled')}</span>}
-            </caption>
+            <caption>{showDate(show.date)}</caption>
             <thead>
               <tr>
                 <th scope="col">{t('admin.colSection')}</th>
