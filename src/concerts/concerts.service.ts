@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, between, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, between, eq, gte, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { pgArray, rowsOf } from '../db/client.js';
 import { concertSales, concerts, seats, showSections, shows } from '../db/schema.js';
@@ -117,7 +117,10 @@ export class ConcertsService {
         saleOpensAt: concertSales.saleOpensAt,
       })
       .from(concerts)
-      .leftJoin(shows, and(eq(shows.concertId, concerts.id), gte(shows.date, todayUtc(now))))
+      .leftJoin(
+        shows,
+        and(eq(shows.concertId, concerts.id), gte(shows.date, todayUtc(now)), isNull(shows.cancelledAt)),
+      )
       .leftJoin(concertSales, eq(concertSales.concertId, concerts.id))
       .orderBy(asc(concerts.createdAt), asc(concerts.id), asc(shows.date));
     const byId = new Map<string, ConcertSummary>();
@@ -200,7 +203,7 @@ export class ConcertsService {
                  FILTER (WHERE NOT seat_is_free(seat.sold, seat.hold_expires_at, ${at})))
                  * 1000)::float8 AS "heldUntil"
         FROM ${shows} s LEFT JOIN ${seats} seat ON seat.show_id = s.id AND NOT seat.sold
-        WHERE s.concert_id = ${concertId} AND s.date >= ${todayUtc(now)}
+        WHERE s.concert_id = ${concertId} AND s.date >= ${todayUtc(now)} AND s.cancelled_at IS NULL
         GROUP BY s.id
         ORDER BY s.date`),
     );
@@ -265,6 +268,18 @@ export class ConcertsService {
     return { json: JSON.stringify({ date: show.date, availableSeats, seats: list }), validUntil };
   }
 
+  /**
+   * A cancelled date shows no seats (409 DATE_CANCELLED). Asked when an answer is rendered, which
+   * a cancellation forces by moving the concert's seat version (RefundsService.cancel).
+   */
+  private async assertNotCancelled(show: Show): Promise<void> {
+    const [row] = await this.db
+      .select({ cancelledAt: shows.cancelledAt })
+      .from(shows)
+      .where(eq(shows.id, show.id));
+    if (row?.cancelledAt) throw new AppError('DATE_CANCELLED', `The show on ${show.date} is cancelled`);
+  }
+
   /** The venue at a glance: each section of a show with its seats left, in plan order. */
   async sections(concertId: string, date: string, now: number, peeked?: Promise<Version>): Promise<Answer> {
     const show = await this.findShow(concertId, date, now);
@@ -278,6 +293,7 @@ export class ConcertsService {
   }
 
   private async renderSections(show: Show, now: number): Promise<Rendered> {
+    await this.assertNotCancelled(show);
     const at = new Date(now);
     const counts = rowsOf<{ sectionNo: number; available: number; heldUntil: number | null }>(
       await this.db.execute(sql`

@@ -85,7 +85,7 @@ export class PaymentsService {
   async list(userId: string): Promise<PaymentView[]> {
     const rows = rowsOf<PaymentView>(
       await this.db.execute(sql`
-        SELECT p.id AS "paymentId", p.concert_id AS "concertId", p.date::text AS "date", 'PAID' AS "status",
+        SELECT p.id AS "paymentId", p.concert_id AS "concertId", p.date::text AS "date", p.status,
                p.amount, p.balance_after AS "balance",
                to_char(p.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "paidAt",
                (SELECT jsonb_agg(seat_json(r.id, r.show_id, r.seat_number, r.price) ORDER BY r.seat_number)
@@ -124,6 +124,8 @@ export function paymentRefusal(code: string, facts: unknown): AppError {
         'QUEUE_TOKEN_FORBIDDEN',
         'The queue token is for another concert than these reservations',
       );
+    case 'DATE_CANCELLED':
+      return new AppError('DATE_CANCELLED', 'The show on this date is cancelled; nothing was charged');
     case 'HOLD_EXPIRED':
       return new AppError('HOLD_EXPIRED', 'A hold lapsed; pick the seats again');
     case 'RESERVATION_NOT_HELD':

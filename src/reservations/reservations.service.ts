@@ -53,7 +53,7 @@ export interface ReservationSettings {
 
 /** A row of hold_seats / hold_best_seats (hold-seats.sql). */
 interface HeldRow {
-  refusal: 'SEAT_UNAVAILABLE' | 'HOLD_LIMIT_REACHED' | null;
+  refusal: 'SEAT_UNAVAILABLE' | 'HOLD_LIMIT_REACHED' | 'DATE_CANCELLED' | null;
   held: number;
   unavailable: number[] | null;
   reservation: string;
@@ -175,6 +175,8 @@ export class ReservationsService {
         `You already hold ${first!.held} unpaid seats for this concert (at most ${maxHoldsPerUser}); pay or cancel first`,
       );
     }
+    if (first!.refusal === 'DATE_CANCELLED')
+      throw new AppError('DATE_CANCELLED', `The show on ${show.date} is cancelled`);
     if (first!.refusal === 'SEAT_UNAVAILABLE') {
       if ('quantity' in request)
         throw new AppError(

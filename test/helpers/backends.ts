@@ -118,6 +118,7 @@ export function announceSkips(suite: string): void {
 }
 
 const TABLES = [
+  'webhook_events',
   'idempotency_keys',
   'payments',
   'wallet_transactions',
