@@ -151,9 +151,10 @@ export function useService(backend: Backend, options: ServiceOptions = {}): () =
   let context: TestContext | undefined;
   let dispose: () => Promise<void> = async () => {};
 
+  // Opening (and migrating) a database is the slow part: room for a busy 2-core CI machine.
   beforeAll(async () => {
     database = await backend.openDatabase();
-  });
+  }, 180_000);
   afterAll(async () => {
     await database?.close();
   });

@@ -35,7 +35,15 @@ describe.each(backends)('admin and operations on $name', (backend) => {
       { date: '2026-12-31', totalSeats: 50, availableSeats: 50 },
     ]);
     const seats = await s.call('GET', `/api/v1/concerts/${res.body.concertId}/dates/2026-12-30/seats`, buyer);
-    expect(seats.body.seats.at(-1)).toEqual({ seatNumber: 120, price: 77_000, status: 'AVAILABLE' });
+    expect(seats.body.seats.at(-1)).toEqual({
+      seatNumber: 120,
+      section: 'A',
+      row: 1,
+      number: 120,
+      grade: 'R',
+      price: 77_000,
+      status: 'AVAILABLE',
+    });
   });
 
   test('when admin input is wrong or the key is missing, then nothing is created', async () => {

@@ -43,7 +43,15 @@ describe.each(backends)('buyer journey on $name', (backend) => {
     const map = await s.call('GET', `/api/v1/concerts/${concertId}/dates/${dates[0]}/seats`, buyer);
     expect(map.status).toBe(200);
     expect(map.body.seats).toHaveLength(50);
-    expect(map.body.seats[0]).toEqual({ seatNumber: 1, price: 120_000, status: 'AVAILABLE' });
+    expect(map.body.seats[0]).toEqual({
+      seatNumber: 1,
+      section: 'A',
+      row: 1,
+      number: 1,
+      grade: 'R',
+      price: 120_000,
+      status: 'AVAILABLE',
+    });
 
     const held = await s.hold(buyer, concertId, dates[0]!, 7);
     expect(held.status).toBe(201);

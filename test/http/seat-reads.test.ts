@@ -141,7 +141,15 @@ describe.each(kinds)('seat reads, one instance (%s)', (kind) => {
     expect(held.status).toBe(201);
     let map = await seatMapOf(s, buyer, concertId, date);
     expect(map.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(map.body.seats[2]).toEqual({ seatNumber: 3, price: 1000, status: 'HELD' });
+    expect(map.body.seats[2]).toEqual({
+      seatNumber: 3,
+      section: 'A',
+      row: 1,
+      number: 3,
+      grade: 'R',
+      price: 1000,
+      status: 'HELD',
+    });
     expect(map.body.availableSeats).toBe(9);
     expect((await datesOf(s, buyer, concertId)).body[0].availableSeats).toBe(9);
 
