@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { RedisClient } from '../redis/connection.js';
 import { DEFAULT_PREFIX, lineKeys, markerKey, registryKey } from '../redis/keys.js';
-import { defineScripts, type ScriptArg, type ScriptFn, scriptDir, userMember } from '../redis/scripts.js';
+import { defineScripts, type ScriptArg, type ScriptFn, userMember } from '../redis/scripts.js';
 import type { PrequeueLine, RedisLineAccess } from './prequeue-line.js';
 import {
   ADMISSION_RATE_WINDOW_MS,
@@ -18,7 +17,8 @@ import {
   type TicketRef,
   type TicketView,
 } from './queue-store.js';
-import { decodeSettings, decodeView, toArray, toInt } from './redis-replies.js';
+import { decodeAdvance, decodeJoined, decodeSettings, decodeView, toArray, toInt } from './redis-replies.js';
+import { LINE_SCRIPTS, type ScriptName } from './redis-scripts.js';
 
 /**
  * The waiting room in Redis, shared by any number of instances.
@@ -59,31 +59,6 @@ export const DEFAULT_MAX_BATCH = 1_000;
  * joinMany): the bound on how long a failed registration can leave a line unstepped.
  */
 export const REREGISTER_MS = 1_000;
-
-const SCRIPTS = {
-  join: 9,
-  view: 9,
-  'view-many': 9,
-  leave: 9,
-  advance: 9,
-  counts: 2,
-  'update-settings': 1,
-  register: 1,
-  unregister: 1,
-} as const;
-type ScriptName = keyof typeof SCRIPTS;
-
-/** The queue's Lua: the line's scripts, and the fragments they (and the pre-queue's) include. */
-const LUA_DIR = scriptDir(import.meta.url, 'src/queue/lua');
-
-/** The line's scripts: every state change is one of them. */
-const LINE_SCRIPTS = {
-  dir: LUA_DIR,
-  includes: join(LUA_DIR, 'includes'),
-  keys: SCRIPTS,
-  readOnly: ['counts'] as ScriptName[],
-  commandPrefix: 'boQueue',
-};
 
 export class RedisQueueStore implements QueueStore {
   private readonly prefix: string;
@@ -141,15 +116,7 @@ export class RedisQueueStore implements QueueStore {
       ...this.defaultArgs(),
       ...userIds.map(userMember),
     );
-    const joined = toArray(reply, 'joinMany').map((item) => {
-      const values = toArray(item, 'joinMany item');
-      return {
-        ticket: toInt(values[0], 'ticket'),
-        created: toInt(values[1], 'created') === 1,
-        started: toInt(values[2], 'started') === 1,
-        view: decodeView(values, 3),
-      };
-    });
+    const joined = decodeJoined(reply);
     // The admission ticker skips a line it last saw with nobody in it until the line is joined
     // again, so joins that may have ended that state register the line. A waiter with someone
     // ahead need not: whoever is ahead was there at the ticker's last step (so it steps the
@@ -225,24 +192,16 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async advance(concertId: string, now: number): Promise<AdvanceResult> {
-    const reply = toArray(
-      await this.scripts.advance(
-        ...this.lineKeyList(concertId),
-        now,
-        this.timings.activeTtlMs,
-        this.timings.idleTimeoutMs,
-        ADMISSION_RATE_WINDOW_MS,
-        ADMISSION_SAMPLE_WINDOW_MS,
-        this.maxBatch,
-      ),
-      'advance',
+    const reply = await this.scripts.advance(
+      ...this.lineKeyList(concertId),
+      now,
+      this.timings.activeTtlMs,
+      this.timings.idleTimeoutMs,
+      ADMISSION_RATE_WINDOW_MS,
+      ADMISSION_SAMPLE_WINDOW_MS,
+      this.maxBatch,
     );
-    return {
-      admitted: toInt(reply[0], 'admitted'),
-      settingsMissing: toInt(reply[1], 'settingsMissing') === 1,
-      live: toInt(reply[2], 'waiting') + toInt(reply[3], 'active') > 0,
-      lost: toInt(reply[4], 'lost') === 1,
-    };
+    return decodeAdvance(reply);
   }
 
   async counts(concertId: string, now: number): Promise<QueueCounts> {

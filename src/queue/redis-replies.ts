@@ -1,4 +1,4 @@
-import type { QueueSettings, TicketView } from './queue-store.js';
+import type { AdvanceResult, JoinResult, QueueSettings, TicketView } from './queue-store.js';
 
 /** Decoding the line scripts' replies (src/queue/lua) into the store's types. */
 
@@ -37,5 +37,29 @@ export function decodeView(values: unknown[], offset: number): TicketView {
       spanMs: toInt(values[offset + 3], 'admissions span'),
     },
     settings: decodeSettings(values, offset + 4),
+  };
+}
+
+/** join-9.lua's reply: per user, the ticket, created, started, then the view. */
+export function decodeJoined(reply: unknown): JoinResult[] {
+  return toArray(reply, 'joinMany').map((item) => {
+    const values = toArray(item, 'joinMany item');
+    return {
+      ticket: toInt(values[0], 'ticket'),
+      created: toInt(values[1], 'created') === 1,
+      started: toInt(values[2], 'started') === 1,
+      view: decodeView(values, 3),
+    };
+  });
+}
+
+/** advance-9.lua's reply: admitted, settingsMissing, waiting, active, lost. */
+export function decodeAdvance(reply: unknown): AdvanceResult {
+  const values = toArray(reply, 'advance');
+  return {
+    admitted: toInt(values[0], 'admitted'),
+    settingsMissing: toInt(values[1], 'settingsMissing') === 1,
+    live: toInt(values[2], 'waiting') + toInt(values[3], 'active') > 0,
+    lost: toInt(values[4], 'lost') === 1,
   };
 }
