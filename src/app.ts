@@ -51,6 +51,10 @@ import { AccessTokens } from './users/access-token.js';
 import { usersRoutes } from './users/users.routes.js';
 import { UsersService } from './users/users.service.js';
 import { walletRoutes } from './wallet/wallet.routes.js';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { WebhookMetrics } from './webhooks/webhook-metrics.js';
+import { WebhookStore } from './webhooks/webhook-store.js';
+import { webhooksRoutes } from './webhooks/webhooks.routes.js';
 import { WalletService } from './wallet/wallet.service.js';
 
 export interface AppOptions {
@@ -173,6 +177,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     snapshot: async () => (await readings()).concerts,
     backends: async () => (await readings()).up,
   });
+  const webhooks = new WebhookStore(db);
+  new WebhookMetrics(
+    metrics.registry,
+    coalesce(() => webhooks.counts(), METRICS_SNAPSHOT_MAX_AGE_MS),
+    () => clock.now(),
+  );
   const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
   app.addHook('onClose', async () => payForReservation.close());
   // A callback hook, not an async one: no promise per request for a synchronous count.
@@ -252,6 +262,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     sales,
     sampler,
   });
+  await app.register(webhooksRoutes, { webhooks, guards, clock });
   await app.register(opsRoutes, { database, store, metrics, guards });
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot : options.webRoot;
@@ -285,6 +296,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
       sampler.stop();
       await Promise.all([sweeper.stop(), purge.stop()]);
     });
+  }
+
+  // Every instance delivers the outbox when there is a receiver (claims never overlap: SKIP LOCKED).
+  if (options.backgroundJobs !== false && config.webhookUrl && config.webhookSecret) {
+    const dispatcher = new WebhookDispatcher(webhooks, clock, app.log, {
+      url: config.webhookUrl,
+      secret: config.webhookSecret,
+    });
+    app.addHook('onReady', async () => dispatcher.start());
+    app.addHook('onClose', async () => dispatcher.stop());
   }
 
   return app;

@@ -115,6 +115,8 @@ async function main(): Promise<void> {
         poolSize: config.dbPoolSize,
         statementTimeoutMs: config.dbStatementTimeoutMs,
         onError: (error) => log.warn({ err: error }, 'database connection lost'),
+        // Effects record their webhook events only when there is a receiver to deliver them to.
+        recordEvents: Boolean(config.webhookUrl),
       }),
     );
     opened.push({ name: 'the database', close: () => database.close() });
