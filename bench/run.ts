@@ -2,7 +2,9 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   poll, seatmap, dates, hold-spread, pay, hold-contended, charge, streams, join, rush, line, sale-day (default: all but line, and sale-day only with --smoke)
+ *   --scenario <name[,name]>   streams, poll, seatmap, sections, seatmap-section, dates, hold-spread, pay, hold-best, hold-contended, best-contended, charge, join, rush, stadium, line, sale-day (default: all but line, and stadium and sale-day only with --smoke)
+ *   --stadium-users N          users in the stadium's line (default 100,000; 1,000 with --smoke)
+ *   --stadium-seats N          seats of the stadium's show (default 50,000; 2,000 with --smoke)
  *   --line-size N              how far the line scenario grows its line (default 1,000,000)
  *   --mode embedded|cluster    default cluster
  *   --instances N[,N]          app instances in cluster mode, one run per count (default 1,2)
@@ -35,8 +37,10 @@ import {
   REDIS_URL,
   startCluster,
 } from './lib/servers.js';
+import { bestContended } from './scenarios/best-contended.js';
 import { charge } from './scenarios/charge.js';
 import { dates } from './scenarios/dates.js';
+import { holdBest } from './scenarios/hold-best.js';
 import { holdContended } from './scenarios/hold-contended.js';
 import { holdSpread } from './scenarios/hold-spread.js';
 import { join as joinScenario } from './scenarios/join.js';
@@ -47,6 +51,8 @@ import { rush } from './scenarios/rush.js';
 import { saleDay } from './scenarios/sale-day.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenarios/scenario.js';
 import { seatmap } from './scenarios/seatmap.js';
+import { seatmapSection, sections } from './scenarios/sections.js';
+import { stadium } from './scenarios/stadium.js';
 import { streams } from './scenarios/streams.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,16 +68,26 @@ const SCENARIOS: Record<string, Scenario> = {
   streams,
   poll,
   seatmap,
+  // Issue 17's venue reads, right after the 50-seat seat map they are compared with.
+  sections,
+  'seatmap-section': seatmapSection,
   dates,
   'hold-spread': holdSpread,
   pay,
+  // After pay, so hold-spread's tokens are not kept waiting; compared with hold-spread.
+  'hold-best': holdBest,
   'hold-contended': holdContended,
+  'best-contended': bestContended,
   charge,
   join: joinScenario,
   rush,
+  stadium,
   line,
   'sale-day': saleDay,
 };
+
+/** Scenarios that start instances of their own, once per run, after the others (run.ts stops the run's first). */
+const OWN_INSTANCES = ['rush', 'stadium', 'sale-day'];
 
 const DEFAULT_POOL = 10;
 /**
@@ -153,6 +169,8 @@ async function main(): Promise<void> {
       'cpu-prof': { type: 'boolean', default: false },
       'skip-build': { type: 'boolean', default: false },
       'line-size': { type: 'string' },
+      'stadium-users': { type: 'string' },
+      'stadium-seats': { type: 'string' },
     },
   });
   const mode = values.mode as Mode;
@@ -161,12 +179,14 @@ async function main(): Promise<void> {
   const durationSeconds = Number(values.duration ?? (smoke ? 1 : 10));
   const connections = Number(values.connections);
   const counts = mode === 'embedded' ? [1] : values.instances.split(',').map(Number);
-  // Run only when named: `line` grows one line to a million (minutes), and a full `sale-day`
-  // waits two minutes for its opening; its smoke (200 users, opening in 15 s) runs with the rest,
-  // so CI proves a drawn pre-queue is admitted end to end.
+  // Run only when named: `line` grows one line to a million (minutes), a full `sale-day`
+  // waits two minutes for its opening, and a full `stadium` sells 50,000 seats to a line of
+  // 100,000 (minutes); their smokes (200 users, opening in 15 s; 2,000 seats, 1,000 users) run
+  // with the rest, so CI proves both end to end.
+  const whenNamed = ['sale-day', 'stadium'];
   const names = values.scenario
     ? values.scenario.split(',')
-    : Object.keys(SCENARIOS).filter((n) => n !== 'line' && (smoke || n !== 'sale-day'));
+    : Object.keys(SCENARIOS).filter((n) => n !== 'line' && (smoke || !whenNamed.includes(n)));
   for (const n of names)
     if (!SCENARIOS[n]) throw new Error(`unknown scenario ${n}; one of ${Object.keys(SCENARIOS).join(', ')}`);
   if (!(durationSeconds > 0 && durationSeconds <= 600)) throw new Error('--duration is 0..600 s');
@@ -204,7 +224,7 @@ async function main(): Promise<void> {
     // The rush starts instances of its own and takes minutes: once, on the most instances.
     const rushOn = Math.max(...counts);
     for (const instances of counts) {
-      const runNames = names.filter((n) => (n !== 'rush' && n !== 'sale-day') || instances === rushOn);
+      const runNames = names.filter((n) => !OWN_INSTANCES.includes(n) || instances === rushOn);
       const ceilings = values['no-ceilings']
         ? []
         : await measureCeilings({ mode, instances, connections, durationSeconds, warmupSeconds, workDir });
@@ -219,6 +239,8 @@ async function main(): Promise<void> {
         nodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
         cleanup,
         lineSize: Number(values['line-size'] ?? 1_000_000),
+        stadiumUsers: values['stadium-users'] ? Number(values['stadium-users']) : undefined,
+        stadiumSeats: values['stadium-seats'] ? Number(values['stadium-seats']) : undefined,
       });
       runs.push({ instances, ceilings, results });
     }
@@ -302,7 +324,14 @@ async function measureCeilings(o: RunSettings): Promise<Ceiling[]> {
 /** Starts this many instances, runs the scenarios in order on them, and stops them. */
 async function runScenarios(
   names: string[],
-  o: RunSettings & { smoke: boolean; nodeArgs: string[]; cleanup: Cleanup; lineSize: number },
+  o: RunSettings & {
+    smoke: boolean;
+    nodeArgs: string[];
+    cleanup: Cleanup;
+    lineSize: number;
+    stadiumUsers: number | undefined;
+    stadiumSeats: number | undefined;
+  },
 ): Promise<ScenarioResult[]> {
   const say = (m: string) => progress(`[${o.instances}] ${m}`);
   const adminKey = randomBytes(12).toString('hex');
@@ -336,12 +365,16 @@ async function runScenarios(
       workDir: o.workDir,
       serverPids: cluster.instances.map((i) => i.pid),
       progress: say,
-      shared: new Map<string, unknown>([['lineSize', o.lineSize]]),
+      shared: new Map<string, unknown>([
+        ['lineSize', o.lineSize],
+        ['stadiumUsers', o.stadiumUsers],
+        ['stadiumSeats', o.stadiumSeats],
+      ]),
     };
     const results: ScenarioResult[] = [];
     let ownInstancesStopped = false;
     for (const name of Object.keys(SCENARIOS).filter((n) => names.includes(n))) {
-      if ((name === 'rush' || name === 'sale-day') && !ownInstancesStopped) {
+      if (OWN_INSTANCES.includes(name) && !ownInstancesStopped) {
         // The rush and sale day start instances of their own (harness/cluster.ts): stop these
         // first, once, after checking none died during the scenarios before.
         for (const i of cluster.instances) {
@@ -366,8 +399,7 @@ async function runScenarios(
       if (
         i.child.exitCode !== null &&
         i.child.signalCode === null &&
-        !names.includes('rush') &&
-        !names.includes('sale-day')
+        !names.some((n) => OWN_INSTANCES.includes(n))
       ) {
         throw new Error(`instance ${i.url} died:\n${i.output()}`);
       }

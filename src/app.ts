@@ -1,3 +1,5 @@
+// The composition root, over 300 lines on purpose: every service and route plugin is built and
+// wired here in one order a reader can follow, so no feature needs to know how another is made.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -27,13 +27,17 @@ export async function startOwnCluster(
   name: string,
   settings: Record<string, number>,
   maxInFlight: number,
+  /** Instances in cluster mode (default: as many as the run's). */
+  instances: number = ctx.api.urls.length,
+  /** The Redis to use (default the run's); a database of its own keeps other services' tickers away. */
+  redisUrl: string = REDIS_URL,
 ): Promise<OwnCluster> {
   const embedded = !ctx.cluster.databaseUrl;
   const service = await startService({
     mode: embedded ? 'embedded' : 'servers',
-    instances: ctx.api.urls.length,
+    instances,
     scratchDatabase: { adminUrl: PG_ADMIN_URL, prefix: `boxoffice_bench_${name}_` },
-    redisUrl: REDIS_URL,
+    redisUrl,
     authSecret: ctx.authSecret,
     adminKey: ctx.api.adminKey,
     settings,

@@ -10,7 +10,16 @@ export interface Target {
   p99Ms?: number;
   /** At least this share of a ceiling measured in the same run. */
   ratio?: { ceiling: CeilingName; atLeast: number };
+  /**
+   * Against another scenario of the same run (issue 17): a rate of at least `rateAtLeast` × its
+   * rate, or a p99 of at most `p99AtMost` × its p99. Applies only when that scenario ran too.
+   */
+  vs?: { scenario: string; rateAtLeast?: number; p99AtMost?: number };
 }
+
+/** Issue 17's targets are same-run ratios, so they hold on one instance and on two alike. */
+const bothCounts = (t: Omit<Target, 'instances'>): Target[] =>
+  [1, 2].map((instances) => ({ ...t, instances }));
 
 /**
  * The targets on this 2-core machine (see bench/README.md). Issue 12's are on one instance:
@@ -38,6 +47,14 @@ export const TARGETS: Record<string, Target[]> = {
     { instances: 2, p99Ms: 50, text: 'p99 ≤ 50 ms, one winner' },
   ],
   rush: [{ instances: 2, text: 'sold out, 0 violations, no 5xx' }],
+  sections: bothCounts({ vs: { scenario: 'seatmap', rateAtLeast: 0.5 }, text: '≥ 0.5 × seatmap' }),
+  'seatmap-section': bothCounts({ vs: { scenario: 'seatmap', rateAtLeast: 0.5 }, text: '≥ 0.5 × seatmap' }),
+  'hold-best': bothCounts({ vs: { scenario: 'hold-spread', rateAtLeast: 0.8 }, text: '≥ 0.8 × hold-spread' }),
+  'best-contended': bothCounts({
+    vs: { scenario: 'hold-contended', p99AtMost: 3 },
+    text: 'p99 ≤ 3 × hold-contended p99; 0 refused while a run was free; no seat twice',
+  }),
+  stadium: bothCounts({ text: 'sold out, every invariant, ≤ 0.2 refused holds per seat (best available)' }),
 };
 
 /** One load of every chosen scenario on a number of instances, beside its own ceilings. */
@@ -62,9 +79,19 @@ function ratioTo(result: ScenarioResult, ceilings: Ceiling[], name: CeilingName 
   return ceiling ? result.load.perSecond / ceiling.load.perSecond : Number.NaN;
 }
 
-function ratioText(result: ScenarioResult, ceilings: Ceiling[]): string {
+function ratioText(result: ScenarioResult, ceilings: Ceiling[], run?: Run): string {
   const r = ratioTo(result, ceilings, result.ceiling);
-  return Number.isFinite(r) ? `${r.toFixed(2)} × ${result.ceiling}` : '–';
+  const parts = Number.isFinite(r) ? [`${r.toFixed(2)} × ${result.ceiling}`] : [];
+  // Issue 17's same-run comparisons with another scenario, whether or not targets apply.
+  for (const t of TARGETS[result.name] ?? []) {
+    if (!t.vs || !run || t.instances !== run.instances) continue;
+    const v = versus(result, run, t.vs.scenario);
+    if (t.vs.rateAtLeast !== undefined && Number.isFinite(v.rate))
+      parts.push(`rate ${v.rate.toFixed(2)} × ${t.vs.scenario}`);
+    if (t.vs.p99AtMost !== undefined && Number.isFinite(v.p99))
+      parts.push(`p99 ${v.p99.toFixed(2)} × ${t.vs.scenario}`);
+  }
+  return parts.length > 0 ? parts.join('; ') : '–';
 }
 
 /**
@@ -75,16 +102,33 @@ export function cpuPerRequestUs(r: ScenarioResult): number {
   return ((r.load.serverCpuPerCore * r.load.seconds) / r.load.requests) * 1e6;
 }
 
-/** The targets that apply to a result of a run with `instances` instances. */
-export function targetsOf(result: ScenarioResult, instances: number): Target[] {
-  return (TARGETS[result.name] ?? []).filter((t) => t.instances === instances);
+/** The targets that apply to a result of a run (those against another scenario only when it ran). */
+export function targetsOf(result: ScenarioResult, instances: number, run?: Run): Target[] {
+  return (TARGETS[result.name] ?? []).filter(
+    (t) => t.instances === instances && (!t.vs || !run || run.results.some((r) => r.name === t.vs!.scenario)),
+  );
+}
+
+/** This result's rate and p99 over those of the scenario a target compares it with. */
+export function versus(result: ScenarioResult, run: Run, scenario: string) {
+  const other = run.results.find((r) => r.name === scenario);
+  if (!other) return { rate: Number.NaN, p99: Number.NaN };
+  return {
+    rate: result.load.perSecond / other.load.perSecond,
+    p99: result.load.latencyMs.p99 / other.load.latencyMs.p99,
+  };
 }
 
 /** Whether the checks passed and every applicable target was met. */
 export function met(result: ScenarioResult, run: Run): boolean {
   if (!result.checks.every((c) => c.ok)) return false;
-  return targetsOf(result, run.instances).every((t) => {
+  return targetsOf(result, run.instances, run).every((t) => {
     if (t.perSecond !== undefined && !(result.load.perSecond >= t.perSecond)) return false;
+    if (t.vs) {
+      const v = versus(result, run, t.vs.scenario);
+      if (t.vs.rateAtLeast !== undefined && !(v.rate >= t.vs.rateAtLeast)) return false;
+      if (t.vs.p99AtMost !== undefined && !(v.p99 <= t.vs.p99AtMost)) return false;
+    }
     if (t.p99Ms !== undefined && !(result.load.latencyMs.p99 <= t.p99Ms)) return false;
     if (t.ratio && !(ratioTo(result, run.ceilings, t.ratio.ceiling) >= t.ratio.atLeast)) return false;
     return true;
@@ -93,7 +137,8 @@ export function met(result: ScenarioResult, run: Run): boolean {
 
 function verdict(result: ScenarioResult, run: Run, targetsApply: boolean): string {
   const failed = result.checks.some((c) => !c.ok);
-  if (!targetsApply || targetsOf(result, run.instances).length === 0) return failed ? 'checks failed' : 'n/a';
+  if (!targetsApply || targetsOf(result, run.instances, run).length === 0)
+    return failed ? 'checks failed' : 'n/a';
   return met(result, run) ? 'yes' : 'NO';
 }
 
@@ -112,12 +157,12 @@ export function runMarkdown(run: Run, targetsApply: boolean): string {
     '|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|---|',
   );
   for (const r of run.results) {
-    const target = targetsOf(r, run.instances)
+    const target = targetsOf(r, run.instances, run)
       .map((t) => t.text)
       .join('; ');
     lines.push(
       `| ${r.name} | ${int(r.load.perSecond)} ${r.unit} | ${ms(r.load.latencyMs.p50)} | ${ms(r.load.latencyMs.p95)} | ` +
-        `${ms(r.load.latencyMs.p99)} | ${ms(r.load.latencyMs.max)} | ${ratioText(r, run.ceilings)} | ` +
+        `${ms(r.load.latencyMs.p99)} | ${ms(r.load.latencyMs.max)} | ${ratioText(r, run.ceilings, run)} | ` +
         `${r.load.serverCpuPerCore.toFixed(2)} / ${r.load.machineBusyCores?.toFixed(2) ?? '–'} | ${int(cpuPerRequestUs(r))} | ` +
         `${target} | ${verdict(r, run, targetsApply)} | ${countsText(r.load.counts)} |`,
     );
@@ -152,7 +197,11 @@ export function summaryMarkdown(runs: Run[], targetsApply: boolean): string {
         cells.push('–', '–', '–');
         continue;
       }
-      cells.push(`${int(r.load.perSecond)} ${r.unit}`, ms(r.load.latencyMs.p99), ratioText(r, run.ceilings));
+      cells.push(
+        `${int(r.load.perSecond)} ${r.unit}`,
+        ms(r.load.latencyMs.p99),
+        ratioText(r, run.ceilings, run),
+      );
       const v = verdict(r, run, targetsApply);
       if (v !== 'n/a') verdicts.push(`${run.instances}: ${v}`);
     }

@@ -17,6 +17,8 @@ export interface LoadResult {
    */
   machineBusyCores?: number;
   fillers?: number;
+  /** Bytes read per response, status line and headers included (wrk's count over its requests). */
+  wireBytesPerResponse?: number;
 }
 
 /**

@@ -7,7 +7,7 @@
     args[2]  1: stop a thread once its share of the file is answered; 0: start over
     args[3]  number of threads (line i goes to thread (i - 1) % threads)
 
-  Output (stdout, one line): BENCHJSON {requests, durationUs, windowUs, errors, maxUs,
+  Output (stdout, one line): BENCHJSON {requests, bytes (read, headers included), durationUs, windowUs, errors, maxUs,
   quantilesUs (0.1 % .. 100 % in 0.1 % steps), counts ("201", "409 SEAT_UNAVAILABLE", ...)}
   windowUs: first thread start to last thread finish when every thread stopped early, else null.
 ]]
@@ -135,7 +135,7 @@ function done(summary, latency, _)
   end
   local e = summary.errors
   io.write(string.format(
-    'BENCHJSON {"requests":%d,"durationUs":%d,"windowUs":%s,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},"maxUs":%d,"quantilesUs":[%s],"counts":%s}\n',
-    summary.requests, summary.duration, window(), e.connect, e.read, e.write, e.status, e.timeout,
+    'BENCHJSON {"requests":%d,"bytes":%d,"durationUs":%d,"windowUs":%s,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},"maxUs":%d,"quantilesUs":[%s],"counts":%s}\n',
+    summary.requests, summary.bytes, summary.duration, window(), e.connect, e.read, e.write, e.status, e.timeout,
     latency.max, table.concat(quantiles, ','), encode_counts()))
 end

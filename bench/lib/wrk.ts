@@ -51,6 +51,7 @@ function line(r: PreparedRequest): string {
 
 interface WrkJson {
   requests: number;
+  bytes: number;
   durationUs: number;
   windowUs: number | null;
   errors: Record<string, number>;
@@ -142,9 +143,11 @@ async function runOnce(load: WrkLoad): Promise<LoadResult> {
   const machineBusy = (ticksAfter.busy - ticksBefore.busy) / 100 / wallSeconds;
   const counts: Record<string, number> = {};
   let requests = 0;
+  let bytes = 0;
   let fillers = 0;
   for (const o of outputs) {
     requests += o.requests;
+    bytes += o.bytes;
     for (const [k, v] of Object.entries(o.counts)) counts[k] = (counts[k] ?? 0) + v;
   }
   if (load.once) {
@@ -177,5 +180,7 @@ async function runOnce(load: WrkLoad): Promise<LoadResult> {
     serverCpuPerCore: serverCpu / wallSeconds,
     machineBusyCores: machineBusy,
     fillers,
+    // wrk's byte count includes the fillers' small 404s; read scenarios (not `once`) have none.
+    wireBytesPerResponse: requests > 0 ? bytes / requests : Number.NaN,
   };
 }

@@ -8,13 +8,15 @@ import { type Check, type Scenario, serverErrors } from './scenario.js';
 const CONTENDERS = 200;
 const ROUNDS = 3;
 
-interface Answer {
+export interface Answer {
   status: number;
   code: string | undefined;
   ms: number;
+  /** The answer's body (best-contended reads the seats each winner got). */
+  text: string;
 }
 
-function post(agent: Agent, url: string, path: string, headers: Record<string, string>, body: string) {
+export function post(agent: Agent, url: string, path: string, headers: Record<string, string>, body: string) {
   return new Promise<Answer>((resolve, reject) => {
     const started = performance.now();
     const req = request(
@@ -28,7 +30,7 @@ function post(agent: Agent, url: string, path: string, headers: Record<string, s
         });
         res.on('end', () => {
           const code = res.statusCode! >= 400 ? /"code":"([A-Z_]+)"/.exec(text)?.[1] : undefined;
-          resolve({ status: res.statusCode!, code, ms: performance.now() - started });
+          resolve({ status: res.statusCode!, code, ms: performance.now() - started, text });
         });
       },
     );
@@ -37,7 +39,7 @@ function post(agent: Agent, url: string, path: string, headers: Record<string, s
   });
 }
 
-function get(agent: Agent, url: string, path: string) {
+export function get(agent: Agent, url: string, path: string) {
   return new Promise<void>((resolve, reject) => {
     request(`${url}${path}`, { agent }, (res) => {
       res.resume();
