@@ -195,4 +195,61 @@ describe.skipIf(!hasChromium)('a 20,000-seat arena in a real browser', () => {
       await operator.context.close();
     }
   }, 120_000);
+
+  it('When the operator loads a seating plan from a JSON file, then the form shows its sections and rows, and creating it makes a concert of that many seats', async () => {
+    const { context, page } = await newVisitor(stack.browser(), stack.server().url, LAPTOP);
+    try {
+      await page.goto('/#/admin');
+      await page.getByLabel(ko['admin.key']).fill(ADMIN_KEY);
+      await page.getByRole('button', { name: ko['admin.signIn'] }).click();
+      const seating = [
+        { section: 'Floor', grade: 'VIP', price: 198_000, rows: [20, 22, 24] },
+        { section: 'Stand', grade: 'R', price: 121_000, rows: [30, 30, 30, 30] },
+      ];
+      await page.getByLabel(ko['admin.upload']).setInputFiles({
+        name: 'plan.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify({ seating })),
+      });
+      await page.getByText(ko['admin.uploaded'].replace('{count}', '2')).waitFor();
+      // Rows read back as the operator would write them: a list, and runs as rows × seats.
+      const plan = page.getByTestId('seating-plan');
+      const rowsInputs = plan.getByLabel(ko['admin.rows']);
+      expect(await rowsInputs.nth(0).inputValue()).toBe('20, 22, 24');
+      expect(await rowsInputs.nth(1).inputValue()).toBe('4×30');
+      expect(await page.getByTestId('plan-total').textContent()).toContain('186');
+      // A row typed in by hand that the API would refuse is flagged and blocks creating.
+      await rowsInputs.nth(1).fill('4×501');
+      await plan.getByText(ko['admin.rowsInvalid'].replace('{value}', '4×501')).waitFor();
+      expect(await page.getByRole('button', { name: ko['admin.create'], exact: true }).isDisabled()).toBe(
+        true,
+      );
+      await rowsInputs.nth(1).fill('4×30');
+
+      await page.getByLabel(ko['admin.concertTitle'], { exact: true }).fill('Plan From File');
+      await page.getByLabel(ko['admin.venue'], { exact: true }).fill('Test Arena');
+      await page.getByRole('button', { name: ko['admin.create'], exact: true }).click();
+      await page.getByText(ko['admin.created'].replace('{title}', 'Plan From File')).waitFor();
+      await shot(page, 'arena-08-plan-uploaded');
+      const listed = (await (await fetch(`${stack.server().url}/api/v1/concerts`)).json()) as {
+        concertId: string;
+        title: string;
+      }[];
+      const created = listed.find((c) => c.title === 'Plan From File');
+      expect(created).toBeDefined();
+      const seatingOf = await fetch(
+        `${stack.server().url}/api/v1/admin/concerts/${created!.concertId}/seating`,
+        {
+          headers: { 'admin-key': ADMIN_KEY },
+        },
+      );
+      const [show] = (await seatingOf.json()) as { sections: { section: string; totalSeats: number }[] }[];
+      expect(show!.sections.map((s) => [s.section, s.totalSeats])).toEqual([
+        ['Floor', 66],
+        ['Stand', 120],
+      ]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });
