@@ -48,6 +48,8 @@ export interface Config {
   refundFeePercent: number;
   /** Refunds close this long before 00:00 UTC of the show's date. */
   refundCutoffHours: number;
+  /** Payments a cancelled show's refund job returns per transaction (not in API.md; for operators and tests). */
+  cancelRefundBatch: number;
   /** Key the gate scanners send; undefined: check-in off. */
   gateKey: string | undefined;
   /** Ed25519 private key (PKCS#8 PEM) that signs ticket codes; undefined: one kept in the database. */
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: raw(env, 'LOG_LEVEL') ?? 'info',
     refundFeePercent: integer(env, 'REFUND_FEE_PERCENT', 10, 0, 100),
     refundCutoffHours: integer(env, 'REFUND_CUTOFF_HOURS', 24, 0, 8760),
+    cancelRefundBatch: integer(env, 'CANCEL_REFUND_BATCH', 200, 1, 10_000),
     gateKey: key(env, 'GATE_KEY'),
     ticketSigningKey: ticketSigningKey(env),
     ...webhook(env),

@@ -11,7 +11,12 @@ export interface CancellationRefundsSettings {
   maxBatches: number;
 }
 
-const DEFAULTS: CancellationRefundsSettings = { periodMs: 1000, batch: 200, maxBatches: 10 };
+/** Defaults; `batch` comes from CANCEL_REFUND_BATCH. */
+export const CANCELLATION_REFUNDS_DEFAULTS: CancellationRefundsSettings = {
+  periodMs: 1000,
+  batch: 200,
+  maxBatches: 10,
+};
 
 /**
  * The refund job of cancelled shows, on every instance. Each batch is one transaction that
@@ -27,7 +32,7 @@ export class CancellationRefunds {
     private readonly refunds: RefundsService,
     private readonly clock: Clock,
     log: FastifyBaseLogger,
-    private readonly settings: CancellationRefundsSettings = DEFAULTS,
+    private readonly settings: CancellationRefundsSettings = CANCELLATION_REFUNDS_DEFAULTS,
   ) {
     this.job = new PeriodicJob(
       'cancellation refunds',
