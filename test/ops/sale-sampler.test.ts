@@ -4,11 +4,11 @@ import { describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { ConcertsService } from '../../src/concerts/concerts.service.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
-import { SaleSchedule } from '../../src/sale/sale-schedule.js';
 import { loadConfig } from '../../src/config.js';
 import { saleSamples } from '../../src/db/schema.js';
 import { SAMPLE_PERIOD_MS, SaleSampler } from '../../src/ops/sale-sampler.js';
 import { saleSnapshot } from '../../src/ops/sale-snapshot.js';
+import { SaleSchedule } from '../../src/sale/sale-schedule.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 
