@@ -101,12 +101,14 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
     cleanups.add('redis.stop', () => redis.stop());
     const database = await createScratchDatabase(adminUrl!);
     cleanups.add('database.drop', () => database.drop());
-    const server = serverEnv({ databaseUrl: database.url, redisUrl: redis.url, settings: SETTINGS });
-    const cluster = await Cluster.start({
-      size: 1,
-      env: { ...server.env, LOG_LEVEL: 'info' },
-      waitReady: false,
+    // At info: the test reads what the instance says while it waits for its stores.
+    const server = serverEnv({
+      databaseUrl: database.url,
+      redisUrl: redis.url,
+      settings: SETTINGS,
+      logLevel: 'info',
     });
+    const cluster = await Cluster.start({ size: 1, env: server.env, waitReady: false });
     cleanups.add('cluster.stop', () => cluster.stop());
 
     await expectWaiting(cluster, /Redis/);
@@ -118,12 +120,13 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
   it('when PostgreSQL is unreachable at start, then live but not ready, retrying, and ready once it appears', async () => {
     const postgres = await PostgresServer.create();
     cleanups.add('postgres.stop', () => postgres.stop());
-    const server = serverEnv({ databaseUrl: postgres.url, redisUrl: fileRedis, settings: SETTINGS });
-    const cluster = await Cluster.start({
-      size: 1,
-      env: { ...server.env, LOG_LEVEL: 'info' },
-      waitReady: false,
+    const server = serverEnv({
+      databaseUrl: postgres.url,
+      redisUrl: fileRedis,
+      settings: SETTINGS,
+      logLevel: 'info',
     });
+    const cluster = await Cluster.start({ size: 1, env: server.env, waitReady: false });
     cleanups.add('cluster.stop', () => cluster.stop());
 
     await expectWaiting(cluster, /PostgreSQL/);
@@ -139,8 +142,10 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
       databaseUrl: database.url,
       redisUrl: fileRedis,
       settings: SETTINGS,
+      seedDemo: true,
+      logLevel: 'info',
     });
-    const cluster = await Cluster.start({ size: 3, env: { ...env, SEED_DEMO: 'true', LOG_LEVEL: 'info' } });
+    const cluster = await Cluster.start({ size: 3, env });
     cleanups.add('cluster.stop', () => cluster.stop());
     expect(cluster.instances.every((i) => i.alive)).toBe(true);
     const seeders = cluster.instances.filter((i) => i.logTail().includes('created the demo concert'));

@@ -8,7 +8,11 @@ import { ClusterClient, type HttpResponse } from '../../harness/http.js';
 import { checkSale, type InvariantReport } from '../../harness/invariants.js';
 import { figuresOf, formatFigures, type RunFigures, writeFigures } from '../../harness/report.js';
 import { runSale, type SaleOptions, type SaleResult } from '../../harness/sale.js';
-import { type ServerEnv as HarnessServerEnv, serverEnv as harnessServerEnv } from '../../harness/service.js';
+import {
+  type ServerEnv as HarnessServerEnv,
+  serverEnv as harnessServerEnv,
+  type ServerEnvOptions,
+} from '../../harness/service.js';
 import { RedisServer } from '../../harness/stores.js';
 import { eventually, sleep } from '../../harness/wait.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
@@ -53,12 +57,13 @@ export type ServerSettings = {
 export type ServerEnv = HarnessServerEnv<ServerSettings>;
 
 /** The environment of every instance of a run: its stores, fresh secrets, the given settings. */
-export function serverEnv(options: {
-  databaseUrl: string;
-  redisUrl: string;
-  settings: ServerSettings;
-  extra?: Record<string, string>;
-}): ServerEnv {
+export function serverEnv(
+  options: ServerEnvOptions<ServerSettings> & {
+    databaseUrl: string;
+    redisUrl: string;
+    settings: ServerSettings;
+  },
+): ServerEnv {
   return harnessServerEnv(options);
 }
 
