@@ -102,7 +102,9 @@ export function skipWithout(suite: string, needs: ServerStore[], why?: string): 
   if (process.env.CI) throw new Error(`${reason}: CI must run it`);
   if (!warnedSuites.has(suite)) {
     warnedSuites.add(suite);
-    console.warn(`${reason}: skipped — set it to run this suite (CI does)`);
+    console.warn(
+      `${reason}: skipped — set ${missing.length > 1 ? 'them' : 'it'} to run this suite (CI does)`,
+    );
   }
   return true;
 }
