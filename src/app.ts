@@ -49,6 +49,10 @@ import { ScheduledQueueStore } from './sale/scheduled-queue-store.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { coalesce } from './shared/coalesce.js';
 import type { TurnScheduler } from './shared/turn-batcher.js';
+import { requireGateKey } from './tickets/gate-key.js';
+import { TicketKeys } from './tickets/ticket-keys.js';
+import { ticketsRoutes } from './tickets/tickets.routes.js';
+import { TicketsService } from './tickets/tickets.service.js';
 import { AccessTokens } from './users/access-token.js';
 import { usersRoutes } from './users/users.routes.js';
 import { UsersService } from './users/users.service.js';
@@ -147,6 +151,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const sales = new SaleDay(schedule, store);
   const users = new UsersService(db, accessTokens);
   const wallet = new WalletService(db);
+  // The ticket signing key is settled before the app serves: a damaged stored key stops start-up.
+  const tickets = new TicketsService(db, await TicketKeys.load(db, config.ticketSigningKey, clock.now()));
   const seatChanges: SeatChanges = seatReads;
   const reservations = new ReservationsService(
     db,
@@ -230,6 +236,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
           bearer: { type: 'http', scheme: 'bearer', description: 'accessToken from POST /api/v1/users' },
           queueToken: { type: 'apiKey', in: 'header', name: 'Queue-Token' },
           adminKey: { type: 'apiKey', in: 'header', name: 'Admin-Key' },
+          gateKey: { type: 'apiKey', in: 'header', name: 'Gate-Key' },
         },
       },
     },
@@ -266,6 +273,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   await app.register(webhooksRoutes, { webhooks, guards, clock });
   await app.register(opsRoutes, { database, store, metrics, guards });
+  await app.register(ticketsRoutes, {
+    tickets,
+    accessTokens,
+    gate: requireGateKey(config.gateKey, keyAttempts),
+    clock,
+  });
 
   const webRoot = options.webRoot === undefined ? defaultWebRoot : options.webRoot;
   if (webRoot && existsSync(join(webRoot, 'index.html'))) {

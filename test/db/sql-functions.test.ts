@@ -16,6 +16,7 @@ const SOURCES = [
   'src/webhooks/record-event.sql',
   'src/refunds/refund-payment.sql',
   'src/refunds/cancel-show.sql',
+  'src/tickets/check-in.sql',
 ];
 
 /** Every function a source file defines, with its body (the text between the dollar quotes). */
