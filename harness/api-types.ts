@@ -7,10 +7,7 @@
  */
 import type { RequestBody as Body, components, SuccessBody as Ok } from '../web/src/api-types.gen.js';
 
-export type { RequestBody, SuccessBody } from '../web/src/api-types.gen.js';
-
 export type Problem = components['schemas']['Problem'];
-export type ErrorCode = Problem['code'];
 
 export type NewUser = Ok<'/api/v1/users', 'post'>;
 export type NewConcert = Body<'/api/v1/admin/concerts', 'post'>;
@@ -23,7 +20,5 @@ export type SeatMap = Ok<'/api/v1/concerts/{concertId}/dates/{date}/seats', 'get
 export type Seat = SeatMap['seats'][number];
 /** One reservation, as reading it answers (a hold of several seats answers with a list of these). */
 export type Reservation = Ok<'/api/v1/reservations/{reservationId}', 'get'>;
-export type HoldAnswer = Ok<'/api/v1/reservations', 'post'>;
 export type ReservationListItem = Ok<'/api/v1/reservations', 'get'>[number];
-export type Charge = Ok<'/api/v1/balance/charges', 'post'>;
 export type Payment = Ok<'/api/v1/payments', 'post'>;

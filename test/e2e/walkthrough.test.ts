@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Problem } from '../../harness/api-types.js';
 import { type Service, type ServiceMode, startService } from '../../harness/service.js';
 import { eventually, sleep } from '../../harness/wait.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
-import type { components, SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
+import type { SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
 
 /**
@@ -19,8 +20,6 @@ const HOLD_TTL_SECONDS = 2;
 const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-
-type Problem = components['schemas']['Problem'];
 
 interface Reply<T> {
   status: number;
