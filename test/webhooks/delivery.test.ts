@@ -18,13 +18,27 @@ import { Receiver } from './receiver.js';
  * Webhooks through the outbox, against a real HTTP receiver that fails in every way a
  * receiver can (500, no answer, a dropped connection, a 200 after the sender gave up). Time is
  * the test's: the dispatcher runs when the test calls it, on a manual clock, so back-off and
- * the 24 h limit are asserted exactly. The only real-time wait is the send timeout (short here)
- * that a receiver which never answers runs into.
+ * the 24 h limit are asserted exactly; and a send times out when the test says so (the
+ * dispatcher's timeout signal is the test's), once the receiver has the request: no race
+ * against a busy machine decides what counts as "no answer in time".
  */
 
 const SECRET = 'webhook-secret-of-at-least-32-bytes!!';
-/** The send timeout of these tests (10 s in production); `late` answers at 4× it. */
-const TIMEOUT_MS = 300;
+/**
+ * Sends the test makes time out, by event id: each send's timeout signal, fired on demand. A
+ * timeout the test never fires never ends a send (the real 10 s one is not in play).
+ */
+class Timeouts {
+  private readonly signals = new Map<string, AbortController>();
+  signal = (event: { id: string }): AbortSignal => {
+    const controller = new AbortController();
+    this.signals.set(event.id, controller);
+    return controller.signal;
+  };
+  fire(id: string): void {
+    this.signals.get(id)!.abort(new DOMException('the test says the time is up', 'TimeoutError'));
+  }
+}
 
 announceSkips('webhooks');
 
@@ -51,6 +65,7 @@ describe.each(backends)('webhooks on $name', (backend) => {
   let clock: ManualClock;
   let store: WebhookStore;
   let dispatcher: WebhookDispatcher;
+  let timeouts: Timeouts;
 
   beforeAll(async () => {
     database = await openRecordingDatabase(backend);
@@ -61,7 +76,7 @@ describe.each(backends)('webhooks on $name', (backend) => {
   beforeEach(async () => {
     await resetDatabase(database);
     await database.db.execute(sql`TRUNCATE webhook_events`);
-    receiver = new Receiver(SECRET, TIMEOUT_MS * 4);
+    receiver = new Receiver(SECRET);
     await receiver.start();
     const config = testConfig({
       QUEUE_ADMIT_PER_SECOND: '1000',
@@ -78,12 +93,13 @@ describe.each(backends)('webhooks on $name', (backend) => {
     };
     ctx = new TestContext(app, clock, queueStore, config, database);
     store = new WebhookStore(database.db);
+    timeouts = new Timeouts();
     // Jitter fixed at its middle (factor 1): the schedule is exactly firstRetry × 3^(n-1).
     dispatcher = new WebhookDispatcher(
       store,
       clock,
       app.log,
-      { url: receiver.url, secret: SECRET, timeoutMs: TIMEOUT_MS, concurrency: 4 },
+      { url: receiver.url, secret: SECRET, concurrency: 4, timeoutSignal: timeouts.signal },
       undefined,
       () => 0.5,
     );
@@ -136,7 +152,10 @@ describe.each(backends)('webhooks on $name', (backend) => {
     // First round: the three sends meet a 500, silence past the timeout, and a dropped connection.
     receiver.plan = ['500', 'hang', 'close', 'late'];
     const t0 = clock.now();
-    expect(await dispatcher.dispatch()).toBe(3);
+    let round = dispatcher.dispatch();
+    await receiver.until(() => receiver.received.length === 3, 'the first three sends');
+    timeouts.fire(receiver.received.find((r) => r.behaviour === 'hang')!.id);
+    expect(await round).toBe(3);
     let now = await rows();
     expect(now.map((r) => [r.status, r.attempts, r.next_ms])).toEqual(
       Array(3).fill(['pending', 1, t0 + WEBHOOK_DISPATCHER_DEFAULTS.firstRetryMs]),
@@ -144,7 +163,7 @@ describe.each(backends)('webhooks on $name', (backend) => {
     expect(now.map((r) => r.last_error).sort()).toEqual([
       'HTTP 500',
       expect.stringContaining('fetch failed'),
-      `no answer within ${TIMEOUT_MS / 1000} s`,
+      'no answer within 10 s',
     ]);
     // Not due yet: nothing is sent before its back-off ends.
     clock.advance(WEBHOOK_DISPATCHER_DEFAULTS.firstRetryMs - 1);
@@ -152,7 +171,12 @@ describe.each(backends)('webhooks on $name', (backend) => {
 
     // Second round: one answers 200 too late (the sender gave up), the other two are delivered.
     clock.advance(1);
-    expect(await dispatcher.dispatch()).toBe(3);
+    round = dispatcher.dispatch();
+    await receiver.until(() => receiver.received.some((r) => r.behaviour === 'late'), 'the late one');
+    timeouts.fire(receiver.received.find((r) => r.behaviour === 'late')!.id);
+    expect(await round).toBe(3);
+    // Its 200 comes now, after the sender gave up and recorded a failure.
+    receiver.release();
     now = await rows();
     expect(now.filter((r) => r.status === 'delivered')).toHaveLength(2);
     const late = now.find((r) => r.status === 'pending')!;

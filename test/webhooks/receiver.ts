@@ -9,9 +9,8 @@ import { verifySignature } from '../../src/webhooks/signature.js';
  * - `500`: a server error;
  * - `hang`: never answers (the sender's timeout ends it);
  * - `close`: drops the connection without a word;
- * - `late`: answers 200 only after `lateMs` — past the sender's timeout, so the sender has
- *   already given up on it (its abort timer, set first with a shorter delay, fires first);
- * - `hold`: kept open until release() (the cluster test kills an instance meanwhile).
+ * - `late`, `hold`: kept open until release() answers 200 — `late` once the test has made the
+ *   sender time out on it, `hold` while the cluster test kills an instance.
  * Every request is recorded with its raw body, whether the signature verifies, and whether a
  * 200 was actually written to a connection still open.
  */
@@ -23,6 +22,8 @@ export interface Received {
   createdAt: string;
   data: Record<string, unknown>;
   rawBody: string;
+  /** The request path (instances of a cluster test are given different ones). */
+  path: string;
   signatureOk: boolean;
   signedAt: number | null;
   behaviour: Behaviour;
@@ -41,10 +42,7 @@ export class Receiver {
   private waiters: (() => void)[] = [];
   url = '';
 
-  constructor(
-    private readonly secret: string,
-    private readonly lateMs = 0,
-  ) {}
+  constructor(private readonly secret: string) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -107,6 +105,7 @@ export class Receiver {
     const record: Received = {
       ...event,
       rawBody,
+      path: req.url ?? '',
       signatureOk: signedAt !== null,
       signedAt,
       behaviour,
@@ -129,11 +128,9 @@ export class Receiver {
       case 'close':
         req.socket.destroy();
         return;
-      case 'late':
-        setTimeout(() => this.answer(res, record, 200), this.lateMs);
-        return;
       case 'hang':
         return;
+      case 'late':
       case 'hold':
         this.held.push({ res, record });
         return;
