@@ -5,7 +5,6 @@ import { ADMIN_KEY, type TestContext, type User, useService } from '../helpers/c
 
 announceSkips('refunds and cancelled shows');
 
-type Buyer = { user: User; queueToken: string };
 const admin = { headers: { 'admin-key': ADMIN_KEY } };
 
 /** A buyer who holds and pays for `seats` of the show; returns the payment's answer. */
