@@ -193,6 +193,19 @@ const ENDPOINTS: Endpoint[] = [
     body: () => ({ maxActive: 5, paused: false }),
     credential: 'admin',
   },
+  {
+    name: 'admin: list webhooks',
+    method: 'GET',
+    path: '/api/v1/admin/webhooks',
+    credential: 'admin',
+  },
+  {
+    name: 'admin: retry a webhook',
+    method: 'POST',
+    path: '/api/v1/admin/webhooks/{eventId}/retry',
+    params: { eventId: { kind: 'uuid', valid: () => '00000000-0000-4000-8000-000000000000' } },
+    credential: 'admin',
+  },
   { name: 'health and metrics', method: 'GET', path: '/health/ready', credential: 'none' },
 ];
 
