@@ -45,7 +45,7 @@ interface World {
   /** The attacker's own concert, for the admin endpoints. */
   ownConcertId: string;
   dates: string[];
-  victim: Buyer & { heldId: string; paidId: string };
+  victim: Buyer & { heldId: string; paidId: string; ticketCode: string };
   attacker: Buyer & { heldId: string };
   /** Tokens naming the victim, signed by another deployment's secret. */
   foreign: { access: string; queue: string };
@@ -58,7 +58,7 @@ interface FuzzRequest {
   payload?: string | Buffer;
 }
 
-type Credential = 'user' | 'gated' | 'queue' | 'admin' | 'none' | 'queryToken';
+type Credential = 'user' | 'gated' | 'queue' | 'admin' | 'gate' | 'none' | 'queryToken';
 
 interface Endpoint {
   name: string;
@@ -207,7 +207,22 @@ const ENDPOINTS: Endpoint[] = [
     credential: 'admin',
   },
   { name: 'health and metrics', method: 'GET', path: '/health/ready', credential: 'none' },
+  { name: 'my tickets', method: 'GET', path: '/api/v1/tickets', credential: 'user' },
+  { name: 'ticket keys', method: 'GET', path: '/api/v1/tickets/keys', credential: 'none' },
+  {
+    name: 'gate: check in',
+    method: 'POST',
+    path: '/api/v1/gate/checkins',
+    // The victim's code with its last character changed: never one that checks in, so the
+    // victim's ticket must still be VALID afterwards, whatever the mutations.
+    body: (w) => ({
+      code: `${w.victim.ticketCode.slice(0, -1)}${w.victim.ticketCode.endsWith('A') ? 'B' : 'A'}`,
+    }),
+    credential: 'gate',
+  },
 ];
+
+const GATE_KEY = 'fuzz-gate-key-0123456789';
 
 /** A token with one character changed, or with another token's signature. */
 function edited(rng: Rng, token: string, other: string): string {
@@ -250,6 +265,8 @@ function credentials(endpoint: Endpoint, w: World): Record<string, string> {
       return { 'queue-token': w.attacker.queueToken };
     case 'admin':
       return { 'admin-key': ADMIN_KEY };
+    case 'gate':
+      return { 'gate-key': GATE_KEY };
     default:
       return {};
   }
@@ -269,6 +286,18 @@ function mutateCredentials(rng: Rng, endpoint: Endpoint, w: World, headers: Reco
       w.attacker.user.accessToken,
     ]);
     if (headers['admin-key'] === '') delete headers['admin-key'];
+    return;
+  }
+  if (endpoint.credential === 'gate') {
+    headers['gate-key'] = rng.pick([
+      '',
+      'x',
+      `${GATE_KEY}x`,
+      GATE_KEY.toUpperCase(),
+      ADMIN_KEY,
+      'y'.repeat(5000),
+    ]);
+    if (headers['gate-key'] === '') delete headers['gate-key'];
     return;
   }
   if (choice === 0 || endpoint.credential === 'user' || endpoint.credential === 'none') {
@@ -415,11 +444,17 @@ async function setUpWorld(s: TestContext): Promise<World> {
   const otherSecret = new Signer(randomBytes(32));
   const status = (await s.call('GET', '/api/v1/queue/status', { queueToken: victim.queueToken })).body;
   expect(status.status).toBe('ACTIVE');
+  const [ticket] = (await s.call('GET', '/api/v1/tickets', { user: victim.user })).body;
   return {
     concertId,
     ownConcertId,
     dates,
-    victim: { ...victim, heldId: held.body.reservationId, paidId: paid.body.paymentId },
+    victim: {
+      ...victim,
+      heldId: held.body.reservationId,
+      paidId: paid.body.paymentId,
+      ticketCode: ticket.code,
+    },
     attacker: { ...attacker, heldId: attackerHold.body.reservationId },
     foreign: {
       access: new AccessTokens(otherSecret).issue(victim.user.userId),
@@ -439,6 +474,7 @@ async function victimState(s: TestContext, w: World) {
     history: (await s.call('GET', '/api/v1/balance/history', as)).body,
     reservations: (await s.call('GET', '/api/v1/reservations', as)).body,
     payments: (await s.call('GET', '/api/v1/payments', as)).body,
+    tickets: (await s.call('GET', '/api/v1/tickets', as)).body,
     seats: seats.seats?.filter((seat: { seatNumber: number }) => seat.seatNumber <= 2),
     status: (await s.call('GET', '/api/v1/queue/status', { queueToken: w.victim.queueToken })).body,
     line: await s.store.getSettings(w.concertId),
@@ -449,6 +485,7 @@ describe.each(backends)('fuzz on $name', (backend) => {
   const service = useService(backend, {
     env: {
       ADMIN_KEY_FAILURES_PER_HOUR: '1000000',
+      GATE_KEY,
       QUEUE_ACTIVE_TTL_SECONDS: '86400',
       HOLD_TTL_SECONDS: '86400',
     },
