@@ -25,6 +25,19 @@ export interface Config {
   seedDemo: boolean;
   dbPoolSize: number;
   dbStatementTimeoutMs: number;
+  /**
+   * Acquisitions that may wait for a pooled connection; beyond it a request gets 503 at once
+   * (a thawed database meets hundreds of waiters, and a long wait list only makes all of them late).
+   */
+  dbPoolMaxWaiting: number;
+  /** A Redis command not answered in this time fails (503): a frozen Redis never holds a request. */
+  redisCommandTimeoutMs: number;
+  /** Event-loop delay beyond which new requests are shed with 503 (0: not checked). */
+  overloadMaxEventLoopDelayMs: number;
+  /** Heap used, as a percentage of the heap limit, beyond which new requests are shed (0: not checked). */
+  overloadMaxHeapPercent: number;
+  /** The Retry-After of a shed request. */
+  overloadRetryAfterSeconds: number;
   /** Requests per minute per client (verified user, else address); 0 turns the limiter off. */
   rateLimitPerMinute: number;
   /** Accounts created per minute per address; 0 turns this budget off. */
@@ -189,6 +202,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     seedDemo: boolean(env, 'SEED_DEMO', databaseUrl === undefined),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    dbPoolMaxWaiting: integer(env, 'DB_POOL_MAX_WAITING', 100, 1, 100_000),
+    redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 300, 10, 60_000),
+    overloadMaxEventLoopDelayMs: integer(env, 'OVERLOAD_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+    overloadMaxHeapPercent: integer(env, 'OVERLOAD_MAX_HEAP_PERCENT', 90, 0, 100),
+    overloadRetryAfterSeconds: integer(env, 'OVERLOAD_RETRY_AFTER_SECONDS', 2, 1, 3600),
     rateLimitPerMinute,
     // Off by default only where the whole limiter is off (tests, the bench's load generator).
     signupsPerMinute: integer(

@@ -114,6 +114,7 @@ async function main(): Promise<void> {
         dataDir: config.dataDir,
         poolSize: config.dbPoolSize,
         statementTimeoutMs: config.dbStatementTimeoutMs,
+        maxWaiting: config.dbPoolMaxWaiting,
         onError: (error) => log.warn({ err: error }, 'database connection lost'),
         // Effects record their webhook events only when there is a receiver to deliver them to.
         recordEvents: Boolean(config.webhookUrl),
@@ -121,7 +122,9 @@ async function main(): Promise<void> {
     );
     opened.push({ name: 'the database', close: () => database.close() });
     const redis = config.redisUrl
-      ? await persist('Redis', () => connectReadyRedis(config.redisUrl!, log, config.redisCluster))
+      ? await persist('Redis', () =>
+          connectReadyRedis(config.redisUrl!, log, config.redisCluster, config.redisCommandTimeoutMs),
+        )
       : undefined;
     if (redis) opened.push({ name: 'Redis', close: async () => redis.disconnect() });
     const store = await openQueueStore(config, redis);
@@ -173,7 +176,12 @@ async function main(): Promise<void> {
  * A Redis connection once it is ready, or an error within its connect timeout (the caller
  * retries). Commands are refused until connected (no offline queue), hence the wait.
  */
-async function connectReadyRedis(url: string, log: pino.Logger, cluster: boolean): Promise<Redis> {
+async function connectReadyRedis(
+  url: string,
+  log: pino.Logger,
+  cluster: boolean,
+  commandTimeoutMs: number,
+): Promise<Redis> {
   // Until ready, the first failure ends this attempt (the caller logs it and retries later);
   // once ready, every error is logged and the client reconnects by itself.
   let ready = false;
@@ -185,6 +193,7 @@ async function connectReadyRedis(url: string, log: pino.Logger, cluster: boolean
       else failed?.(error);
     },
     cluster,
+    commandTimeoutMs,
   );
   try {
     await new Promise<void>((resolve, reject) => {

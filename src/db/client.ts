@@ -37,6 +37,8 @@ export interface DatabaseOptions {
   dataDir: string;
   poolSize?: number;
   statementTimeoutMs?: number;
+  /** Acquisitions allowed to wait for a connection; one more fails at once (see BoundedPool). */
+  maxWaiting?: number;
   onError?: (error: Error) => void;
   /**
    * Record webhook events in the outbox (WEBHOOK_URL is set): every connection carries
@@ -82,16 +84,118 @@ async function openEmbedded(dataDir: string, recordEvents = false): Promise<Data
   };
 }
 
+/** How far past the server's own statement timeout the client stops waiting for an answer. */
+const CLIENT_TIMEOUT_MARGIN_MS = 250;
+
+/** Thrown (as a 503) when too many requests already wait for a pooled connection. */
+export class PoolQueueFull extends Error {
+  override name = 'PoolQueueFull';
+  readonly code = 'POOL_QUEUE_FULL';
+}
+
+/**
+ * A pg.Pool that stays useful when the server does not answer.
+ *
+ * - Its wait list is bounded: once `maxWaiting` acquisitions wait, the next fails at once with
+ *   PoolQueueFull (503). A database thawing after a freeze meets hundreds of waiters otherwise,
+ *   each of them late by the time its turn comes, and the instance spends the thaw serving the
+ *   backlog instead of new requests.
+ * - An acquisition has one deadline from the moment it is asked for (pg-pool's own timeout
+ *   starts again when a waiter is handed a new connection, which can double the wait).
+ * - A query the client-side `query_timeout` gave up on kills its connection: a frozen server
+ *   would answer it one day, and until then everything queued behind it on that connection (the
+ *   ROLLBACK of its transaction, the next user of a pooled client) would wait as long again.
+ *
+ * `query()` acquires through `connect()` too, so both paths are bounded.
+ */
+class BoundedPool extends pg.Pool {
+  constructor(
+    config: pg.PoolConfig,
+    private readonly maxWaiting: number,
+    private readonly acquireTimeoutMs: number,
+  ) {
+    super(config);
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: pg's two forms (callback and promise) in one body
+  override connect(callback?: any): any {
+    const acquired = this.acquire();
+    if (!callback) return acquired;
+    acquired.then(
+      (client) => callback(undefined, client, client.release),
+      (error) => callback(error, undefined, () => {}),
+    );
+    return undefined;
+  }
+
+  private acquire(): Promise<pg.PoolClient> {
+    if (this.waitingCount >= this.maxWaiting && this.idleCount === 0) {
+      return Promise.reject(
+        new PoolQueueFull(`${this.waitingCount} requests already wait for a database connection`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new Error('timeout exceeded when trying to connect'));
+      }, this.acquireTimeoutMs);
+      super.connect().then(
+        (client) => {
+          clearTimeout(timer);
+          if (late) client.release();
+          else resolve(guard(client));
+        },
+        (error) => {
+          clearTimeout(timer);
+          if (!late) reject(error);
+        },
+      );
+    });
+  }
+}
+
+/** Destroys the connection of a client whose query was given up on (see BoundedPool). */
+function guard(client: pg.PoolClient): pg.PoolClient {
+  const inner = client as pg.PoolClient & {
+    __guarded?: boolean;
+    connection?: { stream?: { destroy(): void } };
+  };
+  if (inner.__guarded) return client;
+  inner.__guarded = true;
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).catch((error: Error) => {
+        if (error?.message === 'Query read timeout') inner.connection?.stream?.destroy();
+      });
+    }
+    return result;
+  };
+  return client;
+}
+
 async function openServer(url: string, options: DatabaseOptions): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.poolSize ?? 10,
-    statement_timeout: options.statementTimeoutMs ?? 5000,
-    ...(options.recordEvents ? { options: '-c boxoffice.webhooks=on' } : {}),
-    // A database that does not answer must become a quick 503, never a hang.
-    connectionTimeoutMillis: 2000,
-    idleTimeoutMillis: 30_000,
-  });
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+  // A frozen server (SIGSTOP, a full network buffer) cannot enforce its own statement timeout:
+  // the client stops waiting just after it would have, and the request becomes a 503.
+  const clientTimeoutMs = statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS;
+  const pool = new BoundedPool(
+    {
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: clientTimeoutMs,
+      ...(options.recordEvents ? { options: '-c boxoffice.webhooks=on' } : {}),
+      // Waiting for a connection (a free one, or a new one to a server that does not answer)
+      // is bounded the same way: a database that does not answer is a 503, never a hang.
+      connectionTimeoutMillis: clientTimeoutMs,
+      idleTimeoutMillis: 30_000,
+    },
+    options.maxWaiting ?? 100,
+    clientTimeoutMs,
+  );
   // An idle client losing its connection must not crash the process; the next query
   // gets a fresh connection or fails with a 503.
   pool.on('error', (error) => options.onError?.(error));
@@ -101,7 +205,7 @@ async function openServer(url: string, options: DatabaseOptions): Promise<Databa
   // others wait, and then find nothing left to do. A server that cannot be reached leaves
   // nothing open behind (the caller retries with a new pool).
   try {
-    const lockClient = await pool.connect();
+    const lockClient: pg.PoolClient = await pool.connect();
     try {
       await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
       await migratePg(drizzlePg({ client: lockClient, schema }), { migrationsFolder });
@@ -121,7 +225,7 @@ async function openServer(url: string, options: DatabaseOptions): Promise<Databa
     },
     async sampleClock() {
       // The connection is taken first, so waiting for a free one never counts as round trip.
-      const client = await pool.connect();
+      const client: pg.PoolClient = await pool.connect();
       try {
         return await sampleClock(async () => {
           const { rows } = await client.query<{ ms: number }>(

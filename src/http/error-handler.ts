@@ -22,6 +22,7 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08006',
   'NR_CLOSED',
+  'POOL_QUEUE_FULL', // db/client.ts: too many requests already wait for a connection
 ]);
 
 export function isUnavailable(error: unknown): boolean {
@@ -32,7 +33,7 @@ export function isUnavailable(error: unknown): boolean {
     if (name === 'MaxRetriesPerRequestError') return true;
     if (
       typeof message === 'string' &&
-      /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Stream isn't writeable|connect ECONNREFUSED/i.test(
+      /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Command timed out|Query read timeout/i.test(
         message,
       )
     ) {
@@ -137,7 +138,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const body = toProblem(error as FastifyError, request);
     if (typeof body.retryAfterSeconds === 'number')
       reply.header('retry-after', String(body.retryAfterSeconds));
-    if (body.code === 'RATE_LIMITED' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
+    if ((body.code === 'RATE_LIMITED' || body.code === 'UNAVAILABLE') && !reply.hasHeader('retry-after'))
+      reply.header('retry-after', '1');
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) => {

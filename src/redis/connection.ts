@@ -9,13 +9,29 @@ export type RedisClient = Redis | Cluster;
  * and one retry per command: with Redis gone, a request fails at once (503 UNAVAILABLE)
  * instead of waiting for a reconnect, and the client keeps reconnecting in the background so
  * service resumes by itself.
+ *
+ * A Redis that is there but does not answer (SIGSTOP, a full network buffer) keeps its
+ * connection open, so neither of those helps: `commandTimeoutMs` fails each command that has
+ * no reply in time ("Command timed out", a 503), and the request is answered instead of waiting
+ * as long as Redis does. The late replies still arrive in order after a thaw and are dropped.
  */
-export function connectRedis(url: string, onError?: (error: Error) => void, cluster?: false): Redis;
-export function connectRedis(url: string, onError: (error: Error) => void, cluster: boolean): RedisClient;
+export function connectRedis(
+  url: string,
+  onError?: (error: Error) => void,
+  cluster?: false,
+  commandTimeoutMs?: number,
+): Redis;
+export function connectRedis(
+  url: string,
+  onError: (error: Error) => void,
+  cluster: boolean,
+  commandTimeoutMs?: number,
+): RedisClient;
 export function connectRedis(
   url: string,
   onError: (error: Error) => void = () => {},
   cluster = false,
+  commandTimeoutMs?: number,
 ): RedisClient {
   const retryStrategy = (attempt: number) => Math.min(attempt * 100, 1000);
   const options = {
@@ -23,6 +39,7 @@ export function connectRedis(
     enableOfflineQueue: false,
     connectTimeout: 2000,
     retryStrategy,
+    ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
   };
   if (cluster) {
     const { hostname, port, username, password } = new URL(url);

@@ -18,6 +18,12 @@ import type { Sale, SaleSchedule } from './sale-schedule.js';
 
 /** How long an instance trusts its copy of a concert's schedule before reading it again. */
 export const SCHEDULE_CACHE_MS = 1_000;
+/**
+ * With an older copy at hand, a re-read that takes longer than this (a database frozen or
+ * overloaded) is not waited for: joins and polls need only Redis, and the copy serves until the
+ * read completes.
+ */
+const STALE_READ_WAIT_MS = 100;
 
 type Phase = { kind: 'OPEN' } | { kind: 'EARLY' | 'PRE'; opensAt: number };
 
@@ -104,7 +110,13 @@ export class ScheduledQueueStore implements QueueStore {
         .finally(() => this.reading.delete(concertId));
       this.reading.set(concertId, reading);
     }
-    return reading;
+    if (!cached) return reading;
+    let timer: NodeJS.Timeout | undefined;
+    const stale = new Promise<Sale | null>((resolve) => {
+      timer = setTimeout(() => resolve(cached.sale), STALE_READ_WAIT_MS);
+    });
+    // A failed re-read is logged by nobody here: the copy answers, the next request reads again.
+    return Promise.race([reading.catch(() => cached.sale), stale]).finally(() => clearTimeout(timer));
   }
 
   private async phase(concertId: string, now: number): Promise<Phase> {
