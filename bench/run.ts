@@ -2,7 +2,7 @@
  * `npm run bench` — load scenarios against servers this script starts, beside the ceilings
  * that bound them, on the same machine in the same run. See bench/README.md.
  *
- *   --scenario <name[,name]>   streams, poll, seatmap, sections, seatmap-section, dates, hold-spread, pay, hold-best, hold-contended, best-contended, charge, join, rush, stadium, line, sale-day (default: all but line, and stadium and sale-day only with --smoke)
+ *   --scenario <name[,name]>   streams, poll, seatmap, sections, seatmap-section, seatmap-sections, dates, hold-spread, pay, hold-best, hold-contended, best-contended, charge, join, rush, stadium, line, sale-day (default: all but line, and stadium and sale-day only with --smoke)
  *   --stadium-users N          users in the stadium's line (default 100,000; 1,000 with --smoke)
  *   --stadium-seats N          seats of the stadium's show (default 50,000; 2,000 with --smoke)
  *   --line-size N              how far the line scenario grows its line (default 1,000,000)
@@ -51,7 +51,7 @@ import { rush } from './scenarios/rush.js';
 import { saleDay } from './scenarios/sale-day.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenarios/scenario.js';
 import { seatmap } from './scenarios/seatmap.js';
-import { seatmapSection, sections } from './scenarios/sections.js';
+import { seatmapSection, seatmapSections, sections } from './scenarios/sections.js';
 import { stadium } from './scenarios/stadium.js';
 import { streams } from './scenarios/streams.js';
 
@@ -78,6 +78,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'hold-best': holdBest,
   'hold-contended': holdContended,
   'best-contended': bestContended,
+  // Late: re-rendering 30 answers of 2,000 seats a second keeps the servers busy a while after.
+  'seatmap-sections': seatmapSections,
   charge,
   join: joinScenario,
   rush,

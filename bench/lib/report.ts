@@ -49,6 +49,7 @@ export const TARGETS: Record<string, Target[]> = {
   rush: [{ instances: 2, text: 'sold out, 0 violations, no 5xx' }],
   sections: bothCounts({ vs: { scenario: 'seatmap', rateAtLeast: 0.5 }, text: '≥ 0.5 × seatmap' }),
   'seatmap-section': bothCounts({ vs: { scenario: 'seatmap', rateAtLeast: 0.5 }, text: '≥ 0.5 × seatmap' }),
+  'seatmap-sections': bothCounts({ vs: { scenario: 'seatmap', rateAtLeast: 0.5 }, text: '≥ 0.5 × seatmap' }),
   'hold-best': bothCounts({ vs: { scenario: 'hold-spread', rateAtLeast: 0.8 }, text: '≥ 0.8 × hold-spread' }),
   'best-contended': bothCounts({
     vs: { scenario: 'hold-contended', p99AtMost: 3 },

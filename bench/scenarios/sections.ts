@@ -109,9 +109,23 @@ export const sections: Scenario = (ctx) =>
     return `/api/v1/concerts/${concert.concertId}/dates/${date}/sections`;
   });
 
-/** Admitted users read one 2,000-seat section's map (GET …/seats?section=), spread over dates and sections. */
+/**
+ * Admitted users read one 2,000-seat section's map (GET …/seats?section=): the front section
+ * S01 of each date, the shape of `seatmap` (one answer per date) with 40 times the seats.
+ */
 export const seatmapSection: Scenario = (ctx) =>
   venueRead(ctx, 'seatmap-section', ({ concert }, i) => {
+    const date = concert.dates[i % concert.dates.length];
+    return `/api/v1/concerts/${concert.concertId}/dates/${date}/seats?section=${concert.sections[0]!.section}`;
+  });
+
+/**
+ * As `seatmap-section`, but spread over every section of every date (30 answers of 2,000 seats),
+ * as a stadium's buyers spread: each answer is rendered and compressed again once its MAX_AGE_MS
+ * (1 s) is over, so this measures that rendering too.
+ */
+export const seatmapSections: Scenario = (ctx) =>
+  venueRead(ctx, 'seatmap-sections', ({ concert }, i) => {
     const date = concert.dates[i % concert.dates.length];
     const section = concert.sections[Math.floor(i / concert.dates.length) % concert.sections.length]!;
     return `/api/v1/concerts/${concert.concertId}/dates/${date}/seats?section=${section.section}`;
