@@ -279,7 +279,11 @@ function viewSelect(now: number) {
            to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"
     FROM ${reservations} r
     JOIN ${seats} s ON s.show_id = r.show_id AND s.seat_number = r.seat_number
-    JOIN ${showSections} ss ON ss.show_id = s.show_id AND ss.section_no = s.section_no`;
+    -- Looked up per seat by its key: as a plain join, a database without statistics on
+    -- show_sections hashed the whole table for one buyer's list (test/db/plans.test.ts). LIMIT
+    -- keeps the planner from flattening it back into that join.
+    CROSS JOIN LATERAL (SELECT x.name, x.grade FROM ${showSections} x
+      WHERE x.show_id = s.show_id AND x.section_no = s.section_no LIMIT 1) ss`;
 }
 
 function notFound(reservationId: string): AppError {

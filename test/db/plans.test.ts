@@ -19,6 +19,12 @@ if (!serverUrls.database) console.warn(`[plans] skipped: ${reason}`);
 
 const CONCERT = '00000000-0000-4000-8000-00000000c001';
 const OTHER = '00000000-0000-4000-8000-00000000c002';
+/** A stadium: 3 shows of 100,000 seats in 20 sections of 100 rows × 50 (the first 5 VIP). */
+const STADIUM = '00000000-0000-4000-8000-00000000c003';
+const STADIUM_SHOWS = 3;
+const STADIUM_SEATS = 100_000;
+const SECTION_SEATS = 5_000;
+const ROW_SEATS = 50;
 const SHOWS = 500;
 const SEATS = 200;
 const USERS = 2000;
@@ -28,12 +34,35 @@ const TABLES = [
   'wallet_transactions',
   'concerts',
   'shows',
+  'show_sections',
   'seats',
   'reservations',
   'payments',
   'idempotency_keys',
 ];
 const user = (n: number) => `md5('user ${n}')::uuid`;
+
+/**
+ * The stadium's shows, plans and seats (seat k is in section (k-1)/5000, row ((k-1)%5000)/50+1),
+ * written as the app writes them (concerts.service.ts create), and a sale under way in each
+ * show: every other row of the first half of each section sold, so best-available has to walk.
+ */
+const STADIUM_SEED = `
+  INSERT INTO concerts (id, title, venue, created_at) VALUES ('${STADIUM}', 'stadium', 'stadium', now());
+  INSERT INTO shows (id, concert_id, date, total_seats)
+    SELECT md5('stadium ' || n)::uuid, '${STADIUM}', date '2099-01-01' + n, ${STADIUM_SEATS}
+    FROM generate_series(0, ${STADIUM_SHOWS - 1}) n;
+  INSERT INTO show_sections (show_id, section_no, name, grade, price, first_seat, last_seat, row_seats)
+    SELECT sh.id, n, 'S' || n, CASE WHEN n < 5 THEN 'VIP' ELSE 'R' END, 1000 + n,
+           n * ${SECTION_SEATS} + 1, (n + 1) * ${SECTION_SEATS},
+           array_fill(${ROW_SEATS}::smallint, ARRAY[${SECTION_SEATS / ROW_SEATS}])
+    FROM shows sh, generate_series(0, ${STADIUM_SEATS / SECTION_SEATS - 1}) n WHERE sh.concert_id = '${STADIUM}';
+  INSERT INTO seats (show_id, seat_number, price, section_no, row_no, number_in_row, sold)
+    SELECT sh.id, k, 1000 + (k - 1) / ${SECTION_SEATS}, (k - 1) / ${SECTION_SEATS},
+           ((k - 1) % ${SECTION_SEATS}) / ${ROW_SEATS} + 1, (k - 1) % ${ROW_SEATS} + 1,
+           ((k - 1) % ${SECTION_SEATS}) < ${SECTION_SEATS / 2} AND (((k - 1) % ${SECTION_SEATS}) / ${ROW_SEATS}) % 2 = 0
+    FROM shows sh, generate_series(1, ${STADIUM_SEATS}) k WHERE sh.concert_id = '${STADIUM}';
+`;
 
 /**
  * A sale's worth of rows written straight into a fresh database, with autovacuum off for its
@@ -49,7 +78,11 @@ const SEED = `
   INSERT INTO shows (id, concert_id, date, total_seats)
     SELECT md5('show ' || c || n)::uuid, c::uuid, date '2099-01-01' + n, ${SEATS}
     FROM (VALUES ('${CONCERT}', ${SHOWS}), ('${OTHER}', 100)) AS k(c, m), generate_series(0, k.m - 1) n;
-  INSERT INTO seats (show_id, seat_number, price) SELECT s.id, k, 1000 FROM shows s, generate_series(1, ${SEATS}) k;
+  INSERT INTO seats (show_id, seat_number, price, section_no, row_no, number_in_row)
+    SELECT s.id, k, 1000, 0, 1, k FROM shows s, generate_series(1, ${SEATS}) k;
+  INSERT INTO show_sections (show_id, section_no, name, grade, price, first_seat, last_seat, row_seats)
+    SELECT id, 0, 'A', 'R', 1000, 1, ${SEATS}, ARRAY[${SEATS}]::smallint[] FROM shows;
+  ${STADIUM_SEED}
   INSERT INTO reservations (id, user_id, concert_id, show_id, date, seat_number, price, status, hold_expires_at, created_at)
     SELECT md5('res ' || i)::uuid, md5('user ' || (i % ${USERS} + 1))::uuid, '${CONCERT}', md5('show ${CONCERT}' || (i / ${SEATS}))::uuid,
            date '2099-01-01' + i / ${SEATS}, i % ${SEATS} + 1, 1000,
@@ -58,9 +91,10 @@ const SEED = `
     FROM generate_series(0, 49999) i;
   UPDATE seats s SET sold = true, reservation_id = r.id FROM reservations r
     WHERE r.status = 'CONFIRMED' AND s.show_id = r.show_id AND s.seat_number = r.seat_number;
-  INSERT INTO payments (id, reservation_id, user_id, concert_id, date, seat_number, amount, balance_after, paid_at)
-    SELECT md5('pay ' || r.id)::uuid, r.id, r.user_id, r.concert_id, r.date, r.seat_number, r.price, 0, r.created_at
+  INSERT INTO payments (id, reservation_id, user_id, concert_id, show_id, date, seat_number, amount, balance_after, paid_at)
+    SELECT md5('pay ' || r.id)::uuid, r.id, r.user_id, r.concert_id, r.show_id, r.date, r.seat_number, r.price, 0, r.created_at
     FROM reservations r WHERE r.status = 'CONFIRMED';
+  UPDATE reservations SET payment_id = md5('pay ' || id)::uuid WHERE status = 'CONFIRMED';
   INSERT INTO wallet_transactions (id, user_id, type, amount, balance_after, created_at)
     SELECT md5('tx ' || n)::uuid, md5('user ' || (n % ${USERS} + 1))::uuid, 'CHARGE', 1, 1, now()
     FROM generate_series(1, 40000) n;
@@ -161,6 +195,7 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
     const userId = await firstBuyer(db);
     const { concerts, reservations, payments, wallet, silent } = services(db);
     const date = '2099-10-01'; // show 273: no reservation yet
+    const stadiumDate = '2099-01-02';
 
     const paths: Record<string, () => Promise<unknown>> = {
       hold: () => reservations.hold(userId, { concertId: CONCERT, date, seatNumber: 1 }, now),
@@ -183,6 +218,45 @@ describe.skipIf(!serverUrls.database)('query plans on a never-analysed database'
       reservations: () => reservations.list(userId, now),
       payments: () => payments.list(userId),
       'seat map': () => concerts.seatMap(CONCERT, date, undefined, now),
+      // A 100,000-seat show (the stadium's second date), its plan and a sale half done.
+      'best available in a section': () =>
+        reservations.hold(userId, { concertId: STADIUM, date: stadiumDate, quantity: 2, section: 'S7' }, now),
+      'best available in a grade': () =>
+        reservations.hold(userId, { concertId: STADIUM, date: stadiumDate, quantity: 3, grade: 'R' }, now),
+      'best available in the show': () =>
+        reservations.hold(userId, { concertId: STADIUM, date: stadiumDate, quantity: 4 }, now),
+      'best available, no run left': () =>
+        reservations
+          .hold(userId, { concertId: STADIUM, date: stadiumDate, quantity: 50, section: 'S19' }, now)
+          .catch(() => {}),
+      'these seats of 100,000': () =>
+        reservations.hold(
+          userId,
+          { concertId: STADIUM, date: stadiumDate, seatNumbers: [97_501, 97_502, 97_503] },
+          now,
+        ),
+      'these seats, refused': () =>
+        reservations
+          .hold(userId, { concertId: STADIUM, date: stadiumDate, seatNumbers: [1, 97_600] }, now)
+          .catch(() => {}),
+      'pay several': async () => {
+        const held = await reservations.hold(
+          userId,
+          { concertId: STADIUM, date: stadiumDate, seatNumbers: [99_001, 99_002, 99_003] },
+          now,
+        );
+        plans.length = 0;
+        return payments.pay(
+          userId,
+          STADIUM,
+          held.map((h) => h.reservationId),
+          now,
+          'pay-several',
+          'fp',
+        );
+      },
+      sections: () => new ConcertsService(db).sections(STADIUM, stadiumDate, now),
+      'section seat map': () => new ConcertsService(db).seatMap(STADIUM, stadiumDate, 'S12', now),
       'dates list': () => concerts.availableDates(CONCERT, now),
       sweeper: () => new HoldSweeper(reservations, { now: () => now }, silent).sweep(),
       purge: () => new IdempotencyPurge(db, { now: () => now }, silent).purge(),
@@ -239,7 +313,10 @@ describe.skipIf(!serverUrls.database)('query plans made while the tables were em
       INSERT INTO shows (id, concert_id, date, total_seats)
         SELECT md5('show ' || n)::uuid, '${CONCERT}', date '2099-01-01' + n, ${SEATS}
         FROM generate_series(0, ${SHOWS - 1}) n;
-      INSERT INTO seats (show_id, seat_number, price) SELECT s.id, k, 1000 FROM shows s, generate_series(1, ${SEATS}) k;
+      INSERT INTO seats (show_id, seat_number, price, section_no, row_no, number_in_row)
+        SELECT s.id, k, 1000, 0, 1, k FROM shows s, generate_series(1, ${SEATS}) k;
+      INSERT INTO show_sections (show_id, section_no, name, grade, price, first_seat, last_seat, row_seats)
+        SELECT id, 0, 'A', 'R', 1000, 1, ${SEATS}, ARRAY[${SEATS}]::smallint[] FROM shows;
     `);
     pool = explainingPool(url, plans, true);
     db = drizzle({ client: pool, schema }) as unknown as Db;
