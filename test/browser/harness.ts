@@ -92,6 +92,9 @@ export interface RunningServer {
   output(): string;
 }
 
+/** How long a server may take to become ready before a suite gives up on it. */
+const STACK_START_MS = 180_000;
+
 export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const service = await startService({
     mode: 'embedded',
@@ -102,7 +105,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
     settings: { HOLD_TTL_SECONDS: 60, QUEUE_ADMIT_PER_SECOND: 20, QUEUE_MAX_ACTIVE: 100 },
     extra: { NODE_ENV: 'test', ...env },
     fromSource: true,
-    cluster: { root: ROOT },
+    // Compiling from source and seeding the demo hall and arena (about 10,000 seats) took 67 s on a
+    // 2-core machine under a load of 24; the default minute failed suites by luck, not by fault.
+    cluster: { root: ROOT, readyTimeoutMs: STACK_START_MS },
   });
   const instance = service.cluster.instances[0]!;
   return { url: instance.url, stop: service.stop, output: () => instance.logTail() };
@@ -125,7 +130,7 @@ export function useStack(env: Record<string, string>): {
     await ensureWebBuilt();
     server = await startServer(env);
     browser = await launchBrowser();
-  }, 120_000);
+  }, STACK_START_MS + 60_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop();

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { DEMO_CONCERT_ID } from '../../src/concerts/demo-seed.js';
 import {
   ADMIN_KEY,
   hasChromium,
@@ -16,7 +17,9 @@ import { createMe, joinLine, ko, openConcert, queueCard, shownPosition, waitUnti
 /** How long a paused line is watched to see that nobody moves. */
 const STILL_FOR_MS = 3_000;
 
-const stat = (page: Page, name: string) => page.locator(`section.console [data-stat="${name}"] dd`).first();
+/** The demo hall's console: the demo also seeds an arena, whose console has the same controls. */
+const hall = (page: Page) => page.locator(`section.console[data-concert-id="${DEMO_CONCERT_ID}"]`);
+const stat = (page: Page, name: string) => hall(page).locator(`[data-stat="${name}"] dd`);
 
 describe.skipIf(!hasChromium)('the operator pauses and resumes the line', () => {
   const stack = useStack({ QUEUE_MAX_ACTIVE: '1', QUEUE_ADMIT_PER_SECOND: '5' });
@@ -45,8 +48,10 @@ describe.skipIf(!hasChromium)('the operator pauses and resumes the line', () => 
       await expect.poll(() => stat(operator.page, 'active').textContent()).toBe('1 / 1');
 
       // Pause.
-      await operator.page.getByRole('button', { name: ko['admin.pause'] }).click();
-      await expect.poll(() => operator.page.getByTestId('line-state').textContent()).toBe(ko['admin.paused']);
+      await hall(operator.page).getByRole('button', { name: ko['admin.pause'] }).click();
+      await expect
+        .poll(() => hall(operator.page).getByTestId('line-state').textContent())
+        .toBe(ko['admin.paused']);
 
       // Two more buyers line up behind: positions 1 and 2, live.
       for (const [visitor, name] of [
@@ -81,17 +86,17 @@ describe.skipIf(!hasChromium)('the operator pauses and resumes the line', () => 
       await shot(second.page, 'operator-03-second-buyer-still-waiting');
 
       // Resume: the second buyer is let in, the third moves up, with no reload.
-      await operator.page.getByRole('button', { name: ko['admin.resume'] }).click();
+      await hall(operator.page).getByRole('button', { name: ko['admin.resume'] }).click();
       await expect
-        .poll(() => operator.page.getByTestId('line-state').textContent())
+        .poll(() => hall(operator.page).getByTestId('line-state').textContent())
         .toBe(ko['admin.running']);
       await waitUntilActive(second.page, 10_000);
       await expect.poll(() => shownPosition(third.page)).toBe(1);
       await shot(second.page, 'operator-04-second-buyer-in');
 
       // Raising max active to 2 lets the third buyer in as well.
-      await operator.page.getByLabel(ko['admin.maxActive']).fill('2');
-      await operator.page.getByRole('button', { name: ko['admin.save'] }).click();
+      await hall(operator.page).getByLabel(ko['admin.maxActive']).fill('2');
+      await hall(operator.page).getByRole('button', { name: ko['admin.save'] }).click();
       await operator.page.getByText(ko['admin.saved']).waitFor();
       await waitUntilActive(third.page, 10_000);
       await expect.poll(() => stat(operator.page, 'active').textContent()).toBe('2 / 2');

@@ -1,5 +1,6 @@
 // A buyer's steps in the web app, in the words a buyer sees (the app's own Korean dictionary).
 import type { Locator, Page } from 'playwright-core';
+import { DEMO_CONCERT_ID } from '../../src/concerts/demo-seed.js';
 import { messages } from '../../web/src/i18n/messages.js';
 
 export const ko = messages.ko;
@@ -17,10 +18,10 @@ export const alert = (page: Page, code: string): Locator =>
 
 export const queueCard = (page: Page): Locator => page.locator('section.queue');
 
-/** From the concert list to the waiting room of the (first) concert. */
+/** From the concert list to the waiting room of the demo hall (the seeds' 50 seats). */
 export async function openConcert(page: Page): Promise<void> {
   await page.goto('/');
-  await page.locator('.concert-card a.button').first().click();
+  await page.locator(`.concert-card a.button[href$="${DEMO_CONCERT_ID}"]`).click();
 }
 
 /** "Create me" with a name. */
