@@ -17,7 +17,7 @@ import { newSigningKeyPem, TicketKeyError } from '../../src/tickets/ticket-keys.
 import { AccessTokens } from '../../src/users/access-token.js';
 import { startApp, testConfig } from '../helpers/app.js';
 import { announceSkips, backends, serverUrls } from '../helpers/backends.js';
-import { type Response, type TestContext, type User, useService } from '../helpers/context.js';
+import { type Response, TestContext, type User, useService } from '../helpers/context.js';
 
 announceSkips('tickets');
 
@@ -194,6 +194,51 @@ describe.each(backends)('tickets and the gate on $name', (backend) => {
     expect(later.body).toMatchObject({ code: 'TICKET_ALREADY_USED', checkedInAt: first.checkedInAt });
     expect(await tickets(s, b.user)).toMatchObject([{ status: 'USED', checkedInAt: first.checkedInAt }]);
   });
+
+  test('when webhooks are on and 50 gates scan one ticket, then one ticket.checked_in event is recorded with the check-in, none for the refusals', async () => {
+    const s = service();
+    // A database whose connections record events, as the server opens it with WEBHOOK_URL set.
+    let database: Database;
+    let drop = async () => {};
+    if (backend.kind === 'servers') {
+      const scratch = await createScratchDatabase(serverUrls.database!, 'bo_test_events_');
+      drop = () => scratch.drop();
+      database = await openDatabase({
+        url: scratch.url,
+        dataDir: 'memory',
+        poolSize: 20,
+        recordEvents: true,
+      });
+    } else {
+      database = await openDatabase({ url: undefined, dataDir: 'memory', recordEvents: true });
+    }
+    const config = testConfig({ ...ENV, QUEUE_ADMIT_PER_SECOND: '1000' });
+    const app = await startApp({ config, database, queueStore: s.store, clock: s.clock });
+    try {
+      const t = new TestContext(app, s.clock, s.store, config, database);
+      const b = await buyer(t, [8]);
+      const [ticket] = await tickets(t, b.user);
+      const answers = await Promise.all(Array.from({ length: 50 }, () => checkIn(app, ticket!.code)));
+      const first = answers.find((a) => a.status === 200)!.body;
+      expect(answers.filter((a) => a.status === 409)).toHaveLength(49);
+      const events = rowsOf<{ data: Record<string, unknown>; created_at: string }>(
+        await database.db.execute(
+          sql`SELECT data, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+              FROM webhook_events WHERE type = 'ticket.checked_in'`,
+        ),
+      );
+      expect(events).toEqual([
+        {
+          created_at: first.checkedInAt,
+          data: { ...first, concertId: b.concertId, paymentId: ticket!.paymentId, userId: b.user.userId },
+        },
+      ]);
+    } finally {
+      await app.close();
+      await database.close();
+      await drop();
+    }
+  }, 180_000); // opens a database of its own: migrating a fresh one is the slow part
 
   test('when a code is forged, edited, signed by another key or not a code at all, then 400 TICKET_CODE_INVALID and nothing changes', async () => {
     const s = service();
