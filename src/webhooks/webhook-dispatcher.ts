@@ -141,9 +141,11 @@ export class WebhookDispatcher {
     const now = this.clock.now();
     try {
       if (failure === null) {
-        await this.store.delivered(event.id, now);
         this.metrics?.attempts.inc({ outcome: 'delivered' });
-        this.metrics?.latency.observe(Math.max(0, now - event.createdAt) / 1000);
+        // Latency once per event: a duplicate send (a lease that ran out) finds it delivered already.
+        if (await this.store.delivered(event.id, now)) {
+          this.metrics?.latency.observe(Math.max(0, now - event.createdAt) / 1000);
+        }
       } else if (this.stopping.signal.aborted) {
         // Not the receiver's fault: due again at once, for whichever instance is still running.
         await this.store.attemptFailed(event, 'instance stopping', { giveUp: false, nextAt: now });

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createScratchDatabase } from '../../harness/cluster.js';
 import { type Database, openDatabase, rowsOf } from '../../src/db/client.js';
@@ -8,6 +9,7 @@ import {
   WEBHOOK_DISPATCHER_DEFAULTS,
   WebhookDispatcher,
 } from '../../src/webhooks/webhook-dispatcher.js';
+import { WebhookMetrics } from '../../src/webhooks/webhook-metrics.js';
 import { WebhookStore } from '../../src/webhooks/webhook-store.js';
 import { ADMIN_KEY, openQueueStore, startApp, testConfig } from '../helpers/app.js';
 import { announceSkips, type Backend, backends, resetDatabase, serverUrls } from '../helpers/backends.js';
@@ -67,9 +69,10 @@ describe.each(backends)('webhooks on $name', (backend) => {
   let dispatcher: WebhookDispatcher;
   let timeouts: Timeouts;
 
+  // Migrating a fresh embedded database takes a while on a machine busy with other suites.
   beforeAll(async () => {
     database = await openRecordingDatabase(backend);
-  });
+  }, 120_000);
   afterAll(async () => {
     await database?.close();
   });
@@ -150,6 +153,20 @@ describe.each(backends)('webhooks on $name', (backend) => {
     expect(metrics.body).toMatch(/^boxoffice_webhook_events_pending 3$/m);
 
     // First round: the three sends meet a 500, silence past the timeout, and a dropped connection.
+    const registry = new Registry();
+    const metered = new WebhookMetrics(
+      registry,
+      () => store.counts(),
+      () => clock.now(),
+    );
+    dispatcher = new WebhookDispatcher(
+      store,
+      clock,
+      ctx.app.log,
+      { url: receiver.url, secret: SECRET, concurrency: 4, timeoutSignal: timeouts.signal },
+      metered,
+      () => 0.5,
+    );
     receiver.plan = ['500', 'hang', 'close', 'late'];
     const t0 = clock.now();
     let round = dispatcher.dispatch();
@@ -189,6 +206,13 @@ describe.each(backends)('webhooks on $name', (backend) => {
     expect(await dispatcher.dispatch()).toBe(1);
     expect((await rows()).every((r) => r.status === 'delivered')).toBe(true);
     expect(await dispatcher.dispatch()).toBe(0);
+    const exposition = await registry.metrics();
+    expect(exposition).toMatch(/^boxoffice_webhook_events_pending 0$/m);
+    expect(exposition).toMatch(/^boxoffice_webhook_attempts_total\{outcome="retry"\} 4$/m);
+    expect(exposition).toMatch(/^boxoffice_webhook_attempts_total\{outcome="delivered"\} 3$/m);
+    // Created → delivered on the test's clock: the back-offs plus the time between the payments.
+    expect(exposition).toMatch(/^boxoffice_webhook_delivery_latency_seconds_bucket\{le="2.5"\} 0$/m);
+    expect(exposition).toMatch(/^boxoffice_webhook_delivery_latency_seconds_bucket\{le="30"\} 3$/m);
 
     // What the receiver saw: every request signed, every payment delivered, under one id each.
     expect(receiver.received).toHaveLength(7);
@@ -246,6 +270,32 @@ describe.each(backends)('webhooks on $name', (backend) => {
     // Nothing more is sent for it.
     clock.advance(day);
     expect(await dispatcher.dispatch()).toBe(0);
+  });
+
+  test('when a receiver never answers, then the real timeout ends the send, and a stopping instance hands its sends back at once', async () => {
+    const { concertId, dates } = await ctx.newConcert({ seats: 5 });
+    await paidSeat(concertId, dates[0]!, 1);
+    receiver.otherwise = 'hang';
+    // The real timer: the receiver never answers, so whatever the machine's load, it is the timeout that ends it.
+    const timed = new WebhookDispatcher(store, clock, ctx.app.log, {
+      url: receiver.url,
+      secret: SECRET,
+      timeoutMs: 50,
+    });
+    expect(await timed.dispatch()).toBe(1);
+    expect(await rows()).toMatchObject([
+      { status: 'pending', attempts: 1, last_error: 'no answer within 0.05 s' },
+    ]);
+
+    // Stopping mid-send: the event is due again now, for an instance that keeps running.
+    clock.set((await rows())[0]!.next_ms);
+    const round = dispatcher.dispatch();
+    await receiver.until(() => receiver.received.length === 2, 'the second send');
+    await dispatcher.stop();
+    expect(await round).toBe(1);
+    expect(await rows()).toMatchObject([
+      { status: 'pending', attempts: 2, next_ms: clock.now(), last_error: 'instance stopping' },
+    ]);
   });
 
   test('when an instance claims events and dies, then another sends them once the lease runs out', async () => {
