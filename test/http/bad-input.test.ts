@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { eventually } from '../../harness/wait.js';
+import { addDays, todayUtc } from '../../src/concerts/dates.js';
 import { announceSkips, backends } from '../helpers/backends.js';
-import { type Response, useService } from '../helpers/context.js';
+import { ADMIN_KEY, type Response, type TestContext, useService } from '../helpers/context.js';
 
 announceSkips('bad input');
 
@@ -229,5 +231,200 @@ describe.each(backends)('idempotent writes on $name', (backend) => {
     expect((await s.call('GET', '/api/v1/balance', { user: buyer.user })).body.balance).toBe(400_000);
     // Without the key the same request is a new one, and the gate refuses it.
     expect((await s.pay(buyer, held.body.reservationId)).body.code).toBe('QUEUE_TOKEN_EXPIRED');
+  });
+});
+
+describe.each(backends)('bad seating input on $name', (backend) => {
+  const service = useService(backend);
+  const admin = { 'admin-key': ADMIN_KEY };
+
+  /** A concert with a plan: A (R) rows of 10, 10; B (S) one row of 5. Seats 1..25. */
+  async function planConcert(s: TestContext) {
+    const date = addDays(todayUtc(s.clock.now()), 30);
+    const date2 = addDays(date, 1);
+    const res = await s.call('POST', '/api/v1/admin/concerts', {
+      headers: admin,
+      body: {
+        title: 'Plan',
+        venue: 'Arena',
+        seating: [
+          { section: 'A', grade: 'R', price: 2000, rows: [10, 10] },
+          { section: 'B', grade: 'S', price: 1000, rows: [5] },
+        ],
+        dates: [{ date }, { date: date2 }],
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return { concertId: res.body.concertId as string, date, date2 };
+  }
+
+  test('when a seating plan is malformed, then it is 400 with a detail and no concert is created', async () => {
+    const s = service();
+    const date = addDays(todayUtc(s.clock.now()), 30);
+    const section = { section: 'A', grade: 'R', price: 1000, rows: [10] };
+    const plans: [string, unknown][] = [
+      ['a duplicate section', [section, { ...section, grade: 'S' }]],
+      ['no rows', [{ ...section, rows: [] }]],
+      ['501 rows', [{ ...section, rows: Array(501).fill(1) }]],
+      ['a row of 0 seats', [{ ...section, rows: [10, 0] }]],
+      ['a row of 501 seats', [{ ...section, rows: [501] }]],
+      // 200 sections of 500 one-seat rows and one more seat: 100,001.
+      [
+        '100,001 seats',
+        [
+          ...Array.from({ length: 200 }, (_, i) => ({
+            ...section,
+            section: `S${i}`,
+            rows: Array(500).fill(1),
+          })),
+          { ...section, section: 'X', rows: [1] },
+        ],
+      ],
+      ['price 0', [{ ...section, price: 0 }]],
+      ['a fractional price', [{ ...section, price: 10.5 }]],
+      ['a section name with NUL', [{ ...section, section: 'A\u0000' }]],
+      ['a grade with NUL', [{ ...section, grade: 'R\u0000' }]],
+      ['an empty section name', [{ ...section, section: '' }]],
+      ['a section name of 21 characters', [{ ...section, section: 'x'.repeat(21) }]],
+      ['an unknown field', [{ ...section, color: 'red' }]],
+      ['no sections', []],
+      ['not a list', section],
+    ];
+    for (const [why, seating] of plans) {
+      const res = await s.call('POST', '/api/v1/admin/concerts', {
+        headers: admin,
+        body: { title: 'Bad plan', venue: 'Arena', seating, dates: [{ date }] },
+      });
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect(res.body.detail.length, why).toBeGreaterThan(0);
+    }
+    // The two forms mixed, or neither.
+    for (const dates of [
+      [{ date, price: 1000 }],
+      [{ date, seats: 10 }],
+      [{ date, seats: 10, price: 1000 }],
+    ]) {
+      expectProblem(
+        await s.call('POST', '/api/v1/admin/concerts', {
+          headers: admin,
+          body: { title: 'Mixed', venue: 'Arena', seating: [section], dates },
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+    }
+    expectProblem(
+      await s.call('POST', '/api/v1/admin/concerts', {
+        headers: admin,
+        body: { title: 'Neither', venue: 'Arena', dates: [{ date }] },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect((await s.call('GET', '/api/v1/concerts')).body).toEqual([]);
+    // Exactly 100,000 seats and 500 rows of 500 are allowed (the bounds themselves).
+    const atLimit = await s.call('POST', '/api/v1/admin/concerts', {
+      headers: admin,
+      body: {
+        title: 'At the limit',
+        venue: 'Stadium',
+        seating: [
+          { section: 'Big', grade: 'R', price: 1000, rows: Array(199).fill(500) },
+          { section: 'Rest', grade: 'S', price: 500, rows: [500] },
+        ],
+        dates: [{ date }],
+      },
+    });
+    expect(atLimit.status, JSON.stringify(atLimit.body)).toBe(201);
+    expect(atLimit.body.totalSeats).toBe(100_000);
+  }, 120_000);
+
+  test('when a hold names seats or a run badly, then it is 400 and nothing is held', async () => {
+    const s = service();
+    const { concertId, date } = await planConcert(s);
+    const buyer = await s.activeBuyer(concertId);
+    const bodies: [string, unknown][] = [
+      ['duplicate seat numbers', { seatNumbers: [3, 3] }],
+      ['more seats than the limit', { seatNumbers: [1, 2, 3, 4, 5] }],
+      ['no seats', { seatNumbers: [] }],
+      ['a seat outside the show', { seatNumbers: [1, 26] }],
+      ['a seat 0', { seatNumbers: [0, 1] }],
+      ['a seat as text', { seatNumbers: ['1'] }],
+      ['quantity 0', { quantity: 0 }],
+      ['quantity over the limit', { quantity: 5 }],
+      ['a fractional quantity', { quantity: 1.5 }],
+      ['an unknown section', { quantity: 2, section: 'Z' }],
+      ['an unknown grade', { quantity: 2, grade: 'VIP' }],
+      ['a grade the section has not', { quantity: 2, section: 'B', grade: 'R' }],
+      ['a section with NUL', { quantity: 2, section: 'A\u0000' }],
+      ['two forms at once', { seatNumber: 1, seatNumbers: [2] }],
+      ['seat numbers and quantity', { seatNumbers: [2], quantity: 1 }],
+      ['section without quantity', { seatNumbers: [2], section: 'A' }],
+      ['no form at all', {}],
+    ];
+    for (const [why, body] of bodies) {
+      const res = await s.call('POST', '/api/v1/reservations', {
+        user: buyer.user,
+        queueToken: buyer.queueToken,
+        body: { concertId, date, ...(body as object) },
+      });
+      expect(res.status, `${why}: ${JSON.stringify(res.body)}`).toBe(400);
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+    }
+    expect((await s.call('GET', '/api/v1/reservations', { user: buyer.user })).body).toEqual([]);
+    const map = await s.call('GET', `/api/v1/concerts/${concertId}/dates/${date}/seats`, buyer);
+    expect(map.body.availableSeats).toBe(25);
+  });
+
+  test('when a seat map names a section badly, then 404 SECTION_NOT_FOUND or 400', async () => {
+    const s = service();
+    const { concertId, date } = await planConcert(s);
+    const buyer = await s.activeBuyer(concertId);
+    const url = `/api/v1/concerts/${concertId}/dates/${date}/seats`;
+    expectProblem(await s.call('GET', `${url}?section=Z`, buyer), 404, 'SECTION_NOT_FOUND');
+    expectProblem(await s.call('GET', `${url}?section=a`, buyer), 404, 'SECTION_NOT_FOUND');
+    for (const query of ['?section=', `?section=${'x'.repeat(21)}`, '?section=A%00', '?section=A&other=1']) {
+      expectProblem(await s.call('GET', `${url}${query}`, buyer), 400, 'VALIDATION_FAILED');
+    }
+    expect((await s.call('GET', `${url}?section=B`, buyer)).body.seats).toHaveLength(5);
+  });
+
+  test('when a payment mixes shows or names reservations badly, then it is 400 and nothing is paid', async () => {
+    const s = service();
+    const { concertId, date, date2 } = await planConcert(s);
+    const buyer = await s.activeBuyer(concertId, 100_000);
+    const hold = async (d: string, seatNumbers: number[]) =>
+      (
+        await s.call('POST', '/api/v1/reservations', {
+          user: buyer.user,
+          queueToken: buyer.queueToken,
+          body: { concertId, date: d, seatNumbers },
+        })
+      ).body.reservations.map((r: { reservationId: string }) => r.reservationId) as string[];
+    const [first] = await hold(date, [1]);
+    const [second] = await hold(date2, [1]);
+    const bodies: [string, unknown][] = [
+      ['reservations of two shows', { reservationIds: [first, second] }],
+      ['the same reservation twice', { reservationIds: [first, first] }],
+      ['no reservations', { reservationIds: [] }],
+      ['more than the limit', { reservationIds: Array.from({ length: 5 }, () => randomUUID()) }],
+      ['not a uuid', { reservationIds: ['x'] }],
+      ['both forms', { reservationId: first, reservationIds: [first] }],
+    ];
+    for (const [why, body] of bodies) {
+      const res = await s.call('POST', '/api/v1/payments', {
+        user: buyer.user,
+        queueToken: buyer.queueToken,
+        body,
+      });
+      expect(res.status, `${why}: ${JSON.stringify(res.body)}`).toBe(400);
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+    }
+    expect((await s.call('GET', '/api/v1/payments', { user: buyer.user })).body).toEqual([]);
+    expect((await s.call('GET', '/api/v1/balance', { user: buyer.user })).body.balance).toBe(100_000);
+    const statuses = (await s.call('GET', '/api/v1/reservations', { user: buyer.user })).body.map(
+      (r: { status: string }) => r.status,
+    );
+    expect(statuses).toEqual(['HELD', 'HELD']);
   });
 });
