@@ -21,6 +21,7 @@ import { IdempotencyPurge } from './db/idempotency-purge.js';
 import { requireAdmin, requireMetricsKey } from './http/auth.js';
 import { canonicalKeywords, registerCanonicalInput } from './http/canonical-input.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.js';
+import { type LoadMonitor, registerLoadShedding } from './http/load-shedding.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import type { App } from './http/types.js';
@@ -85,6 +86,8 @@ export interface AppOptions {
   redis?: Redis;
   /** Prefix of this app's own Redis keys (rate budgets, seat versions); tests isolate with a random one. */
   redisPrefix?: string;
+  /** What decides when requests are shed (default: event-loop lag and heap, per config); tests force it. */
+  loadMonitor?: LoadMonitor;
 }
 
 /** The queue and seat gauges are computed at most this often per instance, however often scraped. */
@@ -131,6 +134,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  // First of the onRequest hooks: a shed request costs no rate-limit round trip to Redis.
+  registerLoadShedding(
+    app,
+    {
+      maxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
+      maxHeapPercent: config.overloadMaxHeapPercent,
+      retryAfterSeconds: config.overloadRetryAfterSeconds,
+    },
+    options.loadMonitor,
+  );
   registerCanonicalInput(app);
 
   const signer = new Signer(options.secret);

@@ -20,7 +20,14 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
  * client is the same address; `env` overrides any of it.
  */
 export function testConfig(env: Record<string, string> = {}): Readonly<Config> {
-  return loadConfig({ DATA_DIR: 'memory', ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '0', ...env });
+  // No load shedding unless a test asks: a stall of the shared test machine is not the app's overload.
+  return loadConfig({
+    DATA_DIR: 'memory',
+    ADMIN_KEY,
+    RATE_LIMIT_PER_MINUTE: '0',
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...env,
+  });
 }
 
 /** A queue store of the backend with the configuration's timings and line defaults. */
