@@ -7,6 +7,9 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, test } from 'vitest';
 import { createScratchDatabase } from '../../harness/cluster.js';
@@ -461,6 +464,34 @@ describe.each(backends)('tickets and the gate on $name', (backend) => {
     const app = await start();
     await app.close();
   });
+
+  test.skipIf(backend.kind !== 'embedded')(
+    'when the embedded service restarts on its DATA_DIR, then it signs with the key it generated before',
+    async () => {
+      const s = service();
+      const dataDir = await mkdtemp(join(tmpdir(), 'bo-tickets-'));
+      const kids: string[][] = [];
+      try {
+        for (let start = 0; start < 2; start++) {
+          const database = await openDatabase({ url: undefined, dataDir });
+          const app = await startApp({
+            config: testConfig(ENV),
+            database,
+            queueStore: s.store,
+            clock: s.clock,
+          });
+          kids.push((await keysOf(app)).keys.map((k) => k.kid));
+          await app.close();
+          await database.close();
+        }
+        expect(kids[0]).toHaveLength(1);
+        expect(kids[1]).toEqual(kids[0]);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+    180_000, // two fresh databases to migrate
+  );
 
   test('when several instances start at once on one database, then exactly one key is generated and all sign with it', async () => {
     const s = service();
