@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { InProcessSeatVersions } from '../../src/concerts/seat-changes.js';
 import { MAX_AGE_MS, type Rendered, SeatReadCache } from '../../src/concerts/seat-read-cache.js';
@@ -66,6 +67,26 @@ describe('seat read cache', () => {
     };
     await expect(cache.read(CONCERT, 'k', 0, render)).rejects.toThrow('database gone');
     fail = false;
-    expect(await cache.read(CONCERT, 'k', 1, render)).toBe('1');
+    expect((await cache.read(CONCERT, 'k', 1, render)).json).toBe('1');
+  });
+
+  test('when an answer is asked for in br or gzip, then it is compressed once per rendering and decodes to its JSON', async () => {
+    const cache = new SeatReadCache(new InProcessSeatVersions());
+    const json = JSON.stringify({ seats: Array.from({ length: 500 }, (_, i) => ({ seatNumber: i + 1 })) });
+    const answer = await cache.read(CONCERT, 'k', 0, async () => ({
+      json,
+      validUntil: Number.POSITIVE_INFINITY,
+    }));
+    const [br, again, gzip] = await Promise.all([
+      answer.compressed('br'),
+      answer.compressed('br'),
+      answer.compressed('gzip'),
+    ]);
+    expect(again).toBe(br); // the same bytes, not a second compression
+    expect(brotliDecompressSync(br).toString('utf8')).toBe(json);
+    expect(gunzipSync(gzip).toString('utf8')).toBe(json);
+    expect(br.length).toBeLessThan(json.length);
+    // The next reader of the same version gets the same answer, compressed forms included.
+    expect(await cache.read(CONCERT, 'k', 1, async () => ({ json: 'other', validUntil: 0 }))).toBe(answer);
   });
 });
