@@ -298,6 +298,29 @@ describe.each(backends)('webhooks on $name', (backend) => {
     ]);
   });
 
+  test('when several dispatchers claim at once, then each event is sent once (SKIP LOCKED: claims never overlap)', async () => {
+    // Events as the effects record them (record_event), without the effects: this is about claiming.
+    await database.db.execute(
+      sql`SELECT record_event('payment.succeeded', jsonb_build_object('n', n), ${new Date(clock.now())}) FROM generate_series(1, 60) n`,
+    );
+    // Rounds unbounded: whichever dispatchers stop early (a short claim), the last one left takes the rest.
+    const dispatchers = Array.from(
+      { length: 3 },
+      () =>
+        new WebhookDispatcher(store, clock, ctx.app.log, {
+          url: receiver.url,
+          secret: SECRET,
+          concurrency: 5,
+          maxRoundsPerPeriod: 100,
+        }),
+    );
+    const attempted = await Promise.all(dispatchers.map((d) => d.dispatch()));
+    expect(attempted.reduce((a, b) => a + b, 0)).toBe(60);
+    expect(receiver.received).toHaveLength(60);
+    expect(new Set(receiver.received.map((r) => r.id)).size).toBe(60);
+    expect((await rows()).every((r) => r.status === 'delivered' && r.attempts === 1)).toBe(true);
+  });
+
   test('when an instance claims events and dies, then another sends them once the lease runs out', async () => {
     const { concertId, dates } = await ctx.newConcert({ seats: 5 });
     await paidSeat(concertId, dates[0]!, 1);
