@@ -286,6 +286,14 @@ const ko = {
   'admin.colLeft': '남음',
   'admin.soldOf': '{sold} / {total}',
   'error.SECTION_NOT_FOUND': '이 구역을 찾을 수 없어요. 구역을 다시 골라 주세요.',
+  // Codes of refunds, cancelled shows and tickets, so the app reads them in words once it uses them.
+  'error.ALREADY_REFUNDED': '이 결제는 이미 환불됐어요.',
+  'error.REFUND_CLOSED': '공연일이 가까워 더 이상 환불할 수 없어요.',
+  'error.PAYMENT_NOT_FOUND': '이 결제를 찾을 수 없어요. 내 예매에서 확인해 주세요.',
+  'error.DATE_CANCELLED': '이 날짜의 공연이 취소됐어요. 결제한 금액은 모두 환불돼요.',
+  'error.TICKET_ALREADY_USED': '이미 입장에 사용된 티켓이에요.',
+  'error.TICKET_VOID': '환불되거나 취소된 티켓이에요.',
+  'error.TICKET_CODE_INVALID': '티켓 코드가 올바르지 않아요.',
 };
 
 export type MessageKey = keyof typeof ko;
@@ -570,6 +578,14 @@ const en: Record<MessageKey, string> = {
   'admin.colLeft': 'Left',
   'admin.soldOf': '{sold} / {total}',
   'error.SECTION_NOT_FOUND': 'That section does not exist. Please choose a section again.',
+  // Codes of refunds, cancelled shows and tickets, so the app reads them in words once it uses them.
+  'error.ALREADY_REFUNDED': 'This payment has already been refunded.',
+  'error.REFUND_CLOSED': 'The show is too close: refunds have closed.',
+  'error.PAYMENT_NOT_FOUND': 'That payment cannot be found. Please check My tickets.',
+  'error.DATE_CANCELLED': 'This show has been cancelled. Every payment for it is refunded in full.',
+  'error.TICKET_ALREADY_USED': 'This ticket has already been used to enter.',
+  'error.TICKET_VOID': 'This ticket was refunded or cancelled.',
+  'error.TICKET_CODE_INVALID': 'This ticket code is not valid.',
 };
 
 export const messages: Record<Lang, Record<MessageKey, string>> = { ko, en };
