@@ -9,7 +9,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Opening an embedded database takes ~2 s alone and far longer on a loaded 2-core machine.
+    hookTimeout: 180_000,
     reporters: ['default'],
   },
 });

@@ -12,7 +12,8 @@
 --   amount - fee; a cancelled show keeps no fee.
 -- * Refusals come back as error codes of src/shared/errors.ts, before anything is written:
 --   PAYMENT_NOT_FOUND (missing or another buyer's), ALREADY_REFUNDED, REFUND_CLOSED (from
---   p_cutoff_hours before 00:00 UTC of the show's date), BALANCE_LIMIT_EXCEEDED (the credit would
+--   p_cutoff_hours before 00:00 UTC of the show's date, or once a ticket of it was checked in),
+--   BALANCE_LIMIT_EXCEEDED (the credit would
 --   take the balance over its limit).
 -- * With an Idempotency-Key (src/db/idempotency.sql) a retry gets the first answer.
 
@@ -80,6 +81,11 @@ BEGIN
     WHEN v_pay.id IS NULL OR v_pay.user_id <> p_user THEN 'PAYMENT_NOT_FOUND'
     WHEN v_pay.status = 'REFUNDED' THEN 'ALREADY_REFUNDED'
     WHEN NOT v_cancelled AND p_at >= v_pay.date::timestamp AT TIME ZONE 'UTC' - make_interval(hours => p_cutoff_hours)
+      THEN 'REFUND_CLOSED'
+    -- A ticket that has been through the gate was used: it cannot be returned (a cancelled show
+    -- is still refunded in full).
+    WHEN NOT v_cancelled AND EXISTS (SELECT 1 FROM reservations r
+                                      WHERE r.payment_id = p_payment AND r.checked_in_at IS NOT NULL)
       THEN 'REFUND_CLOSED'
     WHEN coalesce(v_balance, 0)::bigint + v_pay.amount - v_fee > 1000000000 THEN 'BALANCE_LIMIT_EXCEEDED'
   END;

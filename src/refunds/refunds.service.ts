@@ -120,7 +120,10 @@ function refundRefusal(code: string, paymentId: string): AppError {
     case 'ALREADY_REFUNDED':
       return new AppError('ALREADY_REFUNDED', 'This payment was already refunded');
     case 'REFUND_CLOSED':
-      return new AppError('REFUND_CLOSED', 'Refunds for this show have closed');
+      return new AppError(
+        'REFUND_CLOSED',
+        'Returns for this show have closed (the cut-off has passed or a ticket was used at the gate)',
+      );
     case 'BALANCE_LIMIT_EXCEEDED':
       return new AppError('BALANCE_LIMIT_EXCEEDED', 'The refund would take the balance over its limit');
     default:

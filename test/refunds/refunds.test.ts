@@ -45,7 +45,8 @@ async function expectLedgerExact(s: TestContext, user: User) {
 }
 
 describe.each(backends)('refunds on $name', (backend) => {
-  const service = useService(backend, { env: { REFUND_FEE_PERCENT: '10' } });
+  const gateKey = 'test-gate-key-0123456789';
+  const service = useService(backend, { env: { REFUND_FEE_PERCENT: '10', GATE_KEY: gateKey } });
 
   test('when a buyer returns a payment of two seats, then the fee is kept, the rest credited once and the seats are free at once', async () => {
     const s = service();
@@ -119,6 +120,22 @@ describe.each(backends)('refunds on $name', (backend) => {
     expect(await expectLedgerExact(s, late.buyer.user)).toBe(1_000_000 - 10_000);
     const payments = (await s.call('GET', '/api/v1/payments', { user: late.buyer.user })).body;
     expect(payments[0].status).toBe('PAID');
+  });
+
+  test('when a ticket of the payment was used at the gate, then it cannot be returned', async () => {
+    const s = service();
+    const { concertId, dates } = await s.newConcert();
+    const { buyer, payment } = await buySeats(s, concertId, dates[0]!, [1, 2]);
+    const tickets = (await s.call('GET', '/api/v1/tickets', { user: buyer.user })).body;
+    const checkin = await s.call('POST', '/api/v1/gate/checkins', {
+      headers: { 'gate-key': gateKey },
+      body: { code: tickets[0].code },
+    });
+    expect(checkin.status).toBe(200);
+    const refused = await refund(s, buyer.user, payment.paymentId);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('REFUND_CLOSED');
+    expect(await expectLedgerExact(s, buyer.user)).toBe(1_000_000 - 200_000);
   });
 
   test('when one payment is returned by 30 requests at once, then exactly one refund happens and the money is exact', async () => {
