@@ -140,6 +140,28 @@ export function SeatMap({ seats, mine, selected, onToggle, caption }: Props) {
     if (seat.status === 'AVAILABLE') onToggle(seat.seatNumber);
   };
 
+  // A tap on a map drawn too small for a finger (the whole section on a phone) zooms in around
+  // the seat instead of guessing which one was meant; the next tap selects.
+  const centreOn = useRef<number | null>(null);
+  const tap = (index: number | null) => {
+    if (index === null) return;
+    if (cellPx >= MIN_FIT_PX) {
+      toggle(index);
+      return;
+    }
+    centreOn.current = index;
+    setFocusIndex(index);
+    setZoomPx(TAP_PX);
+  };
+  useLayoutEffect(() => {
+    const index = centreOn.current;
+    if (index === null) return;
+    centreOn.current = null;
+    svg.current
+      ?.querySelector<SVGElement>(`[data-index="${index}"]`)
+      ?.scrollIntoView({ block: 'center', inline: 'center' });
+  }, [zoomPx]);
+
   const onKeyDown = (event: KeyboardEvent) => {
     const index = indexOf(event.target);
     if (index === null) return;
@@ -258,7 +280,7 @@ export function SeatMap({ seats, mine, selected, onToggle, caption }: Props) {
           }}
           role="group"
           aria-label={t('seats.gridLabel', { count: seats.length })}
-          onClick={(event) => toggle(indexOf(event.target))}
+          onClick={(event) => tap(indexOf(event.target))}
           onKeyDown={onKeyDown}
         >
           {/* Each seat's label names its row; the numbers at the side are for the eye. */}

@@ -244,7 +244,9 @@ function SectionMap({ gate, concertId, date, section, holds, left, several }: Se
               <p>
                 {picked.length === 0
                   ? prompt
-                  : t('seats.selectedCount', { count: picked.length, total: money(total) })}
+                  : picked.length === 1
+                    ? t('seats.selected', { seat: i18n.seat(picked[0]!), price: money(total) })
+                    : t('seats.selectedCount', { count: picked.length, total: money(total) })}
               </p>
               {holdButton()}
             </div>
