@@ -11,6 +11,8 @@ import {
   CONTENT_TYPES,
   DATE_SPELLINGS,
   hashName,
+  NASTY_LISTS,
+  NASTY_NUMBERS,
   NASTY_STRINGS,
   nastyValue,
   ODD_HEADERS,
@@ -67,6 +69,8 @@ interface Endpoint {
   path: string;
   params?: Record<string, { kind: 'uuid' | 'date'; valid: (w: World) => string }>;
   body?: (w: World) => Record<string, unknown>;
+  /** A valid query string, which mutations spoil (`section=` of a seat map). */
+  query?: (w: World) => string;
   credential: Credential;
   /** Queue tokens this endpoint may be handed besides broken ones (never one it could misuse). */
   genuineQueueTokens?: (w: World) => string[];
@@ -126,6 +130,27 @@ const ENDPOINTS: Endpoint[] = [
     credential: 'gated',
   },
   {
+    name: 'seat map of a section',
+    method: 'GET',
+    path: '/api/v1/concerts/{concertId}/dates/{date}/seats',
+    params: {
+      concertId: { kind: 'uuid', valid: (w) => w.concertId },
+      date: { kind: 'date', valid: (w) => w.dates[0]! },
+    },
+    query: () => 'section=A',
+    credential: 'gated',
+  },
+  {
+    name: 'sections',
+    method: 'GET',
+    path: '/api/v1/concerts/{concertId}/dates/{date}/sections',
+    params: {
+      concertId: { kind: 'uuid', valid: (w) => w.concertId },
+      date: { kind: 'date', valid: (w) => w.dates[0]! },
+    },
+    credential: 'gated',
+  },
+  {
     name: 'draw',
     method: 'GET',
     path: '/api/v1/concerts/{concertId}/draw',
@@ -137,6 +162,20 @@ const ENDPOINTS: Endpoint[] = [
     method: 'POST',
     path: '/api/v1/reservations',
     body: (w) => ({ concertId: w.concertId, date: w.dates[1]!, seatNumber: 10 }),
+    credential: 'gated',
+  },
+  {
+    name: 'hold these seats',
+    method: 'POST',
+    path: '/api/v1/reservations',
+    body: (w) => ({ concertId: w.concertId, date: w.dates[1]!, seatNumbers: [11, 12] }),
+    credential: 'gated',
+  },
+  {
+    name: 'hold the best seats',
+    method: 'POST',
+    path: '/api/v1/reservations',
+    body: (w) => ({ concertId: w.concertId, date: w.dates[1]!, quantity: 2, section: 'A', grade: 'R' }),
     credential: 'gated',
   },
   { name: 'list reservations', method: 'GET', path: '/api/v1/reservations', credential: 'user' },
@@ -170,12 +209,42 @@ const ENDPOINTS: Endpoint[] = [
     body: (w) => ({ reservationId: w.victim.heldId }),
     credential: 'gated',
   },
+  {
+    name: 'pay several',
+    method: 'POST',
+    path: '/api/v1/payments',
+    // The attacker names the victim's hold beside their own: never payable by them.
+    body: (w) => ({ reservationIds: [w.attacker.heldId, w.victim.heldId] }),
+    credential: 'gated',
+  },
   { name: 'list payments', method: 'GET', path: '/api/v1/payments', credential: 'user' },
   {
     name: 'admin: create concert',
     method: 'POST',
     path: '/api/v1/admin/concerts',
     body: () => ({ title: 'Fuzz', venue: 'Hall', dates: [{ date: '2031-01-01', seats: 2, price: 1000 }] }),
+    credential: 'admin',
+  },
+  {
+    name: 'admin: create concert with a seating plan',
+    method: 'POST',
+    path: '/api/v1/admin/concerts',
+    body: () => ({
+      title: 'Fuzz plan',
+      venue: 'Arena',
+      seating: [
+        { section: 'A', grade: 'R', price: 1000, rows: [2, 3] },
+        { section: 'B', grade: 'S', price: 500, rows: [4] },
+      ],
+      dates: [{ date: '2031-01-01' }],
+    }),
+    credential: 'admin',
+  },
+  {
+    name: 'admin: seating report',
+    method: 'GET',
+    path: '/api/v1/admin/concerts/{concertId}/seating',
+    params: { concertId: { kind: 'uuid', valid: (w) => w.ownConcertId } },
     credential: 'admin',
   },
   {
@@ -333,6 +402,15 @@ function spell(rng: Rng, kind: 'uuid' | 'date', valid: string): string {
   return encodeURIComponent(rng.pick(DATE_SPELLINGS));
 }
 
+/** Text as a query value: percent-encoded, or, for a lone surrogate (which cannot be), as it is. */
+function encodedOrRaw(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** One malformed request for the endpoint: a few mutations of a valid one. */
 function generate(rng: Rng, endpoint: Endpoint, w: World): FuzzRequest {
   const headers: Record<string, string> = { ...credentials(endpoint, w) };
@@ -341,7 +419,9 @@ function generate(rng: Rng, endpoint: Endpoint, w: World): FuzzRequest {
   let body: unknown = endpoint.body?.(w);
   let payload: string | Buffer | undefined;
   let query =
-    endpoint.credential === 'queryToken' ? `token=${encodeURIComponent(w.attacker.queueToken)}` : '';
+    endpoint.credential === 'queryToken'
+      ? `token=${encodeURIComponent(w.attacker.queueToken)}`
+      : (endpoint.query?.(w) ?? '');
   let contentType = body !== undefined ? 'application/json' : undefined;
 
   const mutations = 1 + rng.int(3);
@@ -357,11 +437,13 @@ function generate(rng: Rng, endpoint: Endpoint, w: World): FuzzRequest {
               ? rng.pick(fields)
               : rng.pick(['extra', 'userId', '__proto__']);
           const value =
-            rng.chance(0.3) && field.endsWith('Id')
-              ? rng.pick(
-                  uuidSpellings(String((body as Record<string, unknown>)[field] ?? crypto.randomUUID())),
-                )
-              : nastyValue(rng);
+            Array.isArray((body as Record<string, unknown>)[field]) && rng.chance(0.5)
+              ? rng.pick(NASTY_LISTS)
+              : rng.chance(0.3) && field.endsWith('Id')
+                ? rng.pick(
+                    uuidSpellings(String((body as Record<string, unknown>)[field] ?? crypto.randomUUID())),
+                  )
+                : nastyValue(rng);
           body = {
             ...(body as object),
             [field]: field === 'date' && rng.chance(0.5) ? rng.pick(DATE_SPELLINGS) : value,
@@ -381,7 +463,17 @@ function generate(rng: Rng, endpoint: Endpoint, w: World): FuzzRequest {
       }
       case 3: {
         const names = Object.keys(params);
-        if (names.length > 0) {
+        if (endpoint.query && rng.chance(0.5)) {
+          // The section of a seat map: unknown, empty, too long, bad text, repeated, or beside another.
+          query = rng.pick([
+            `section=${encodedOrRaw(rng.pick(NASTY_STRINGS))}`,
+            'section=A&section=B',
+            'section=A&x=1',
+            'section',
+            `section=${'%ED%A0%80'}`,
+            `section=${encodeURIComponent(String(rng.pick(NASTY_NUMBERS)))}`,
+          ]);
+        } else if (names.length > 0) {
           const name = rng.pick(names);
           params[name] = spell(rng, endpoint.params![name]!.kind, params[name]!);
         } else {

@@ -93,6 +93,24 @@ export const NASTY_OTHER: readonly unknown[] = [
   [[[[[[[[]]]]]]]],
 ];
 
+/** Lists of seat numbers or ids that break a rule of their own: repeats, bounds, length, kind. */
+export const NASTY_LISTS: readonly unknown[] = [
+  [],
+  [1, 1],
+  [0],
+  [-1, 2],
+  [1.5],
+  ['1'],
+  [null],
+  [2 ** 31],
+  [100_001],
+  [1, 2, 3, 4, 5],
+  Array.from({ length: 101 }, (_, i) => i + 1),
+  Array.from({ length: 10_000 }, (_, i) => i + 1),
+  [[1]],
+  [{ seatNumber: 1 }],
+];
+
 /** Any value of the wrong kind, out of bounds, or carrying bad text. */
 export function nastyValue(rng: Rng): unknown {
   const kind = rng.int(3);
