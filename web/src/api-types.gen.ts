@@ -1557,6 +1557,301 @@ export interface paths {
       };
     };
   };
+  '/api/v1/payments/{paymentId}/refund': {
+    /** Return a whole payment: the seats are free again, the balance credited less the fee (idempotent) */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Repeat a write safely: same key, same body */
+          'idempotency-key'?: string;
+        };
+        path: {
+          /** @description UUID */
+          paymentId: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              paymentId: string;
+              /** @enum {string} */
+              status: 'REFUNDED';
+              /** @description what went back to the balance */
+              refunded: number;
+              /** @description floor(amount × REFUND_FEE_PERCENT / 100), kept */
+              fee: number;
+              balance: number;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/concerts/{concertId}/dates/{date}/cancel': {
+    /** How far the cancellation of a show has come */
+    get: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+          /**
+           * @description YYYY-MM-DD
+           * @example 2026-12-24
+           */
+          date: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              status: 'CANCELLING' | 'CANCELLED';
+              /** @description payments of the show */
+              payments: number;
+              /** @description of them refunded so far */
+              refunded: number;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    /** Cancel a show: closed at once, every payment refunded in full by a resumable job */
+    post: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          concertId: string;
+          /**
+           * @description YYYY-MM-DD
+           * @example 2026-12-24
+           */
+          date: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          content: {
+            'application/json': {
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              status: 'CANCELLING' | 'CANCELLED';
+              /** @description payments of the show */
+              payments: number;
+              /** @description of them refunded so far */
+              refunded: number;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/webhooks': {
+    /** Webhook events with their delivery attempts, newest first */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'pending' | 'delivered' | 'failed';
+          /** @description 1..200, default 50 */
+          limit?: string;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              events: {
+                /**
+                 * Format: uuid
+                 * @description UUID
+                 */
+                id: string;
+                /** @description payment.succeeded, payment.refunded, show.cancelled or ticket.checked_in */
+                type: string;
+                /**
+                 * Format: date-time
+                 * @description ISO-8601, UTC
+                 */
+                createdAt: string;
+                /** @description what the receiver gets as "data" */
+                data: unknown;
+                status: 'pending' | 'delivered' | 'failed';
+                /** @description delivery attempts so far */
+                attempts: number;
+                nextAttemptAt: string | null;
+                lastAttemptAt: string | null;
+                lastError: string | null;
+                deliveredAt: string | null;
+              }[];
+              /** @description null on the last page */
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/admin/webhooks/{id}/retry': {
+    /** Send a webhook event again now (pending, due at once) */
+    post: {
+      parameters: {
+        path: {
+          /** @description UUID */
+          id: string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              id: string;
+              /** @description payment.succeeded, payment.refunded, show.cancelled or ticket.checked_in */
+              type: string;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              createdAt: string;
+              /** @description what the receiver gets as "data" */
+              data: unknown;
+              status: 'pending' | 'delivered' | 'failed';
+              /** @description delivery attempts so far */
+              attempts: number;
+              nextAttemptAt: string | null;
+              lastAttemptAt: string | null;
+              lastError: string | null;
+              deliveredAt: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        404: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
   '/health/live': {
     /** The process is running */
     get: {
@@ -1606,6 +1901,161 @@ export interface paths {
       };
     };
   };
+  '/api/v1/tickets': {
+    /** Your tickets, one per paid seat, newest first, each with its signed code */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              ticketId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              paymentId: string;
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              concertId: string;
+              title: string;
+              venue: string;
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              seatNumber: number;
+              section: string;
+              row: number;
+              number: number;
+              grade: string;
+              status: 'VALID' | 'USED' | 'VOID';
+              /** @description when it entered the gate */
+              checkedInAt: string | null;
+              /** @description What the QR code carries: a compact JWS (EdDSA / Ed25519) of {tid, cid, date, seat, sec, row, num}; verify with GET /api/v1/tickets/keys */
+              code: string;
+            }[];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/tickets/keys': {
+    /** The public keys ticket codes are signed with (a JWK set): every key that ever signed one */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              keys: {
+                /** @enum {string} */
+                kty: 'OKP';
+                /** @enum {string} */
+                crv: 'Ed25519';
+                /** @description the raw public key, base64url */
+                x: string;
+                kid: string;
+                /** @enum {string} */
+                alg: 'EdDSA';
+                /** @enum {string} */
+                use: 'sig';
+              }[];
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/gate/checkins': {
+    /** Check a ticket in at the gate: the first scan is 200, every later one 409 */
+    post: {
+      requestBody: {
+        content: {
+          'application/json': {
+            code: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /**
+               * Format: uuid
+               * @description UUID
+               */
+              ticketId: string;
+              /**
+               * Format: date
+               * @description YYYY-MM-DD
+               */
+              date: string;
+              seatNumber: number;
+              section: string;
+              row: number;
+              number: number;
+              /**
+               * Format: date-time
+               * @description ISO-8601, UTC
+               */
+              checkedInAt: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        400: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        409: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -1636,6 +2086,7 @@ export interface components {
         | 'DATE_NOT_FOUND'
         | 'SECTION_NOT_FOUND'
         | 'RESERVATION_NOT_FOUND'
+        | 'PAYMENT_NOT_FOUND'
         | 'SEAT_UNAVAILABLE'
         | 'HOLD_LIMIT_REACHED'
         | 'RESERVATION_NOT_HELD'
@@ -1643,6 +2094,12 @@ export interface components {
         | 'BALANCE_LIMIT_EXCEEDED'
         | 'SALE_NOT_OPEN'
         | 'IDEMPOTENCY_KEY_REUSED'
+        | 'REFUND_CLOSED'
+        | 'ALREADY_REFUNDED'
+        | 'DATE_CANCELLED'
+        | 'TICKET_ALREADY_USED'
+        | 'TICKET_VOID'
+        | 'TICKET_CODE_INVALID'
         | 'HOLD_EXPIRED'
         | 'PAYLOAD_TOO_LARGE'
         | 'URI_TOO_LONG'
