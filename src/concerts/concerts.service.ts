@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: concerts, their shows and every read rendered from their seats share
+// one show cache and one read cache; split apart, each half would need the other's internals.
 import { randomUUID } from 'node:crypto';
 import { and, asc, between, eq, gte, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';

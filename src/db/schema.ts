@@ -1,3 +1,5 @@
+// Every table in one file, over 300 lines on purpose: drizzle-kit and both drivers take one schema
+// module, and a table's constraints read best next to the tables they join.
 import { sql } from 'drizzle-orm';
 import {
   bigint,
