@@ -60,6 +60,8 @@ interface Entry {
  * per second per show and instance costs nothing.
  */
 export const MAX_AGE_MS = 1_000;
+/** How long a reader waits for a re-rendering before it takes the last answer of the same version. */
+const STALE_RENDER_WAIT_MS = 100;
 
 /**
  * Answers rendered from seat state (the dates list, the seat maps), reused while their
@@ -71,6 +73,13 @@ export const MAX_AGE_MS = 1_000;
 export class SeatReadCache implements SeatChanges {
   /** Per concert, per answer (the dates list, one seat map per show). */
   private readonly concerts = new Map<string, Map<string, Entry>>();
+  /**
+   * Per concert, per answer: the last one rendered, with the version it was rendered under. When
+   * a re-rendering (only because time passed: the version is the same) is slow or fails, the
+   * database being frozen or away, readers get this instead of waiting: no seat can change
+   * without the database meanwhile, and a hold lapsing is all it may miss.
+   */
+  private readonly lastGood = new Map<string, Map<string, { version: string; answer: Answer }>>();
 
   constructor(private readonly versions: SeatVersions) {}
 
@@ -101,6 +110,34 @@ export class SeatReadCache implements SeatChanges {
       const once = await render(now);
       return new Answer(once.json, once.validUntil);
     }
+    const answer = this.readVersion(concertId, key, version, now, render);
+    const last = this.lastGood.get(concertId)?.get(key);
+    void answer.then(
+      (fresh) => {
+        let answers = this.lastGood.get(concertId);
+        if (!answers) {
+          answers = new Map();
+          this.lastGood.set(concertId, answers);
+        }
+        answers.set(key, { version, answer: fresh });
+      },
+      () => {},
+    );
+    if (last?.version !== version) return answer;
+    let timer: NodeJS.Timeout | undefined;
+    const stale = new Promise<Answer>((resolve) => {
+      timer = setTimeout(() => resolve(last.answer), STALE_RENDER_WAIT_MS);
+    });
+    return Promise.race([answer.catch(() => last.answer), stale]).finally(() => clearTimeout(timer));
+  }
+
+  private async readVersion(
+    concertId: string,
+    key: string,
+    version: string,
+    now: number,
+    render: (now: number) => Promise<Rendered>,
+  ): Promise<Answer> {
     // Reuse what was rendered under this version while it holds; readers that find it out of
     // date together let the first of them render again and wait for that.
     for (;;) {
@@ -126,6 +163,7 @@ export class SeatReadCache implements SeatChanges {
 
   async changed(concertId: string): Promise<void> {
     this.concerts.delete(concertId);
+    this.lastGood.delete(concertId);
     await this.versions.changed(concertId);
   }
 }

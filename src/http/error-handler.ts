@@ -23,6 +23,7 @@ const UNAVAILABLE_CODES = new Set([
   '08006',
   'NR_CLOSED',
   'POOL_QUEUE_FULL', // db/client.ts: too many requests already wait for a connection
+  'REDIS_UNRESPONSIVE', // redis/connection.ts: refused at once while Redis does not answer
 ]);
 
 export function isUnavailable(error: unknown): boolean {

@@ -24,9 +24,14 @@ export interface PaymentRequest {
   fingerprint: string;
 }
 
-/** Giving the queue slot back after a payment is retried this often, this far apart (doubling). */
-const SLOT_RELEASE_RETRIES = 5;
+/**
+ * Giving the queue slot back after a payment is retried this often, this far apart (doubling, at
+ * most SLOT_RELEASE_MAX_WAIT_MS): about 26 s in all, longer than a Redis that hangs for a while
+ * (issue 19: frozen 12 s) or restarts.
+ */
+const SLOT_RELEASE_RETRIES = 9;
 const SLOT_RELEASE_FIRST_RETRY_MS = 200;
+const SLOT_RELEASE_MAX_WAIT_MS = 5_000;
 
 /**
  * Paying for held seats of one show (POST /api/v1/payments), start to end:
@@ -131,7 +136,7 @@ export class PayForReservation {
           this.retries.delete(timer);
           void this.giveBackSlot(claims, attempt + 1);
         },
-        SLOT_RELEASE_FIRST_RETRY_MS * 2 ** attempt,
+        Math.min(SLOT_RELEASE_FIRST_RETRY_MS * 2 ** attempt, SLOT_RELEASE_MAX_WAIT_MS),
       );
       timer.unref();
       this.retries.add(timer);
