@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { describe, expect, test } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConcertsService } from '../../src/concerts/concerts.service.js';
 import { addDays, todayUtc } from '../../src/concerts/dates.js';
-import { loadConfig } from '../../src/config.js';
+import type { Database } from '../../src/db/client.js';
 import { saleSamples } from '../../src/db/schema.js';
 import { SAMPLE_PERIOD_MS, SaleSampler } from '../../src/ops/sale-sampler.js';
 import { saleSnapshot } from '../../src/ops/sale-snapshot.js';
 import { SaleSchedule } from '../../src/sale/sale-schedule.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { startApp, testConfig } from '../helpers/app.js';
 import { announceSkips, backends } from '../helpers/backends.js';
 
 announceSkips('sale sampler');
@@ -17,21 +16,20 @@ announceSkips('sale sampler');
 const ADMIN_KEY = 'sampler-admin-key';
 
 describe.each(backends)('live sale samples on $name', (backend) => {
+  // Opened once for the file, outside the test's own time limit (slow on a loaded machine).
+  let database: Database;
+  beforeAll(async () => {
+    database = await backend.openDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
   test('when several instances sample at once, then one row per period lands, admissions from every instance add up, the rate is exact, and old samples go', async () => {
-    const database = await backend.openDatabase();
     const clock = new ManualClock(Date.parse('2026-11-21T10:00:00.000Z'));
     const defaults = { maxActive: 10, admitPerSecond: 10, paused: false };
     const store = await backend.openQueueStore({ activeTtlMs: 600_000, idleTimeoutMs: 3_600_000 }, defaults);
-    const config = loadConfig({ DATA_DIR: 'memory', ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '0' });
-    const app = await buildApp({
-      config,
-      database,
-      queueStore: store,
-      secret: randomBytes(32),
-      clock,
-      backgroundJobs: false,
-      webRoot: null,
-    });
+    const app = await startApp({ config: testConfig({ ADMIN_KEY }), database, queueStore: store, clock });
     try {
       const headers = { 'admin-key': ADMIN_KEY };
       const created = await app.inject({
@@ -117,7 +115,6 @@ describe.each(backends)('live sale samples on $name', (backend) => {
     } finally {
       await app.close();
       await store.dispose();
-      await database.close();
     }
   });
 });
