@@ -88,11 +88,18 @@ export function eventBody(event: Pick<ClaimedEvent, 'id' | 'type' | 'createdAt' 
  * Every time written to the database is the service's clock (the shared one in production), so
  * instances agree on what is due however their own clocks stand, and tests move time by hand.
  */
+/** Delivered events are kept this long for the admin list, then purged. */
+export const DELIVERED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const PURGE_EVERY_MS = 60_000;
+const PURGE_BATCH = 5_000;
+
 export class WebhookDispatcher {
   private readonly job: PeriodicJob;
   private readonly settings: WebhookDispatcherSettings;
   /** Aborts the sends in flight when the instance stops. */
   private stopping = new AbortController();
+  /** When delivered events were last purged (the service's clock). */
+  private purgedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: WebhookStore,
@@ -133,7 +140,20 @@ export class WebhookDispatcher {
       attempted += claimed.length;
       if (claimed.length < concurrency) break;
     }
+    await this.purge();
     return attempted;
+  }
+
+  /**
+   * At most once a minute, delivered events older than DELIVERED_RETENTION_MS go (a bounded
+   * batch; a backlog goes over the following minutes), so the outbox does not grow with every
+   * sale ever made. Pending and failed events stay until they are delivered or retried.
+   */
+  private async purge(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.purgedAt < PURGE_EVERY_MS) return;
+    this.purgedAt = now;
+    await this.store.purgeDelivered(now - DELIVERED_RETENTION_MS, PURGE_BATCH);
   }
 
   private async deliver(event: ClaimedEvent): Promise<void> {

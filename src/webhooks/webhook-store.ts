@@ -112,6 +112,21 @@ export class WebhookStore {
   }
 
   /**
+   * Deletes up to `batch` events delivered before `before` (webhook_events_status_idx, oldest
+   * first); returns how many. The outbox keeps what may still be asked about, not all history.
+   */
+  async purgeDelivered(before: number, batch: number): Promise<number> {
+    const rows = rowsOf(
+      await this.db.execute(sql`
+        DELETE FROM webhook_events WHERE id IN (
+          SELECT id FROM webhook_events WHERE status = 'delivered' AND created_at < ${new Date(before)}
+          ORDER BY created_at LIMIT ${batch})
+        RETURNING 1`),
+    );
+    return rows.length;
+  }
+
+  /**
    * A 2xx came back: the event is delivered, whoever holds its lease now (a receiver that got
    * it has it). Only a pending row changes: an operator's retry of a delivered event is a
    * pending row again, and its own attempt marks it.

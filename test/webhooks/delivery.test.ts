@@ -6,6 +6,7 @@ import { type Database, openDatabase, rowsOf } from '../../src/db/client.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import {
   backoffMs,
+  DELIVERED_RETENTION_MS,
   WEBHOOK_DISPATCHER_DEFAULTS,
   WebhookDispatcher,
 } from '../../src/webhooks/webhook-dispatcher.js';
@@ -319,6 +320,24 @@ describe.each(backends)('webhooks on $name', (backend) => {
     expect(receiver.received).toHaveLength(60);
     expect(new Set(receiver.received.map((r) => r.id)).size).toBe(60);
     expect((await rows()).every((r) => r.status === 'delivered' && r.attempts === 1)).toBe(true);
+  });
+
+  test('when delivered events are a week old, then the dispatcher purges them, and never a pending or failed one', async () => {
+    await database.db.execute(
+      sql`SELECT record_event('payment.succeeded', jsonb_build_object('n', n), ${new Date(clock.now())}) FROM generate_series(1, 3) n`,
+    );
+    expect(await dispatcher.dispatch()).toBe(3);
+    // Recorded later, never delivered (the receiver is down from now on).
+    receiver.otherwise = '500';
+    clock.advance(DELIVERED_RETENTION_MS);
+    await database.db.execute(
+      sql`SELECT record_event('payment.refunded', '{}'::jsonb, ${new Date(clock.now())})`,
+    );
+    clock.advance(1);
+    await dispatcher.dispatch();
+    const left = await rows();
+    expect(left).toHaveLength(1);
+    expect(left[0]!.status).toBe('pending');
   });
 
   test('when an instance claims events and dies, then another sends them once the lease runs out', async () => {
