@@ -163,6 +163,10 @@ function guard(client: pg.PoolClient): pg.PoolClient {
   };
   if (inner.__guarded) return client;
   inner.__guarded = true;
+  // A checked-out client has no listener of its own (pg-pool listens only while it is idle): the
+  // connection ended here, or by the server, must fail its queries, not crash the process with
+  // an unhandled 'error' event.
+  client.on('error', () => {});
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as { query: unknown }).query = (...args: unknown[]) => {
     const result = query(...args);
