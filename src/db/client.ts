@@ -197,7 +197,7 @@ async function openServer(url: string, options: DatabaseOptions): Promise<Databa
       connectionTimeoutMillis: clientTimeoutMs,
       idleTimeoutMillis: 30_000,
     },
-    options.maxWaiting ?? 100,
+    options.maxWaiting ?? 1000,
     clientTimeoutMs,
   );
   // An idle client losing its connection must not crash the process; the next query
