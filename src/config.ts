@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /**
  * Every setting, read from the environment once at start, validated, then frozen.
  * Nothing else in the codebase reads process.env.
@@ -54,8 +56,11 @@ export interface Config {
   headersTimeoutMs: number;
   /** How long an idle keep-alive connection stays open between requests. */
   keepAliveTimeoutMs: number;
-  /** Behind a load balancer: take the client address from X-Forwarded-For. */
-  trustProxy: boolean;
+  /**
+   * The proxies (addresses, CIDRs) whose X-Forwarded-For is believed; the client is the first
+   * address from the right that is not one of them. false: the connection's address, always.
+   */
+  trustProxy: false | string[];
   logLevel: string;
   /** Share of a refunded payment that is kept (0–100). */
   refundFeePercent: number;
@@ -163,6 +168,35 @@ function webhook(env: Env): { webhookUrl: string | undefined; webhookSecret: str
   return { webhookUrl, webhookSecret };
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * TRUST_PROXY: unset or false, or a comma-separated list of the proxies' addresses and CIDRs
+ * (`127.0.0.1,10.0.0.0/8`). Never `true` (nor a /0): trusting every hop would let any client
+ * name its own address in X-Forwarded-For, and with it its own rate-limit bucket.
+ */
+function trustProxy(env: Env): false | string[] {
+  const value = raw(env, 'TRUST_PROXY');
+  if (value === undefined || ['false', '0', 'no'].includes(value.toLowerCase())) return false;
+  const everyHop =
+    "TRUST_PROXY must list the proxies' addresses or CIDRs (e.g. TRUST_PROXY=127.0.0.1,10.0.0.0/8), not trust every hop: a client could then choose its own address, and rate-limit bucket, by sending X-Forwarded-For";
+  if (['true', '1', 'yes'].includes(value.toLowerCase())) throw new ConfigError(everyHop);
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = IPV4.test(address) ? 4 : isIPv6(address) ? 6 : 0;
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new ConfigError(
+        `TRUST_PROXY must be a comma-separated list of IPv4 or IPv6 addresses or CIDRs, got "${entry}"`,
+      );
+    }
+    if (prefix !== undefined && Number(prefix) === 0) throw new ConfigError(everyHop);
+  }
+  return entries;
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
@@ -222,7 +256,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     requestTimeoutMs: seconds(env, 'REQUEST_TIMEOUT_SECONDS', 30, 3600),
     headersTimeoutMs: seconds(env, 'HEADERS_TIMEOUT_SECONDS', 10, 3600),
     keepAliveTimeoutMs: seconds(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 3600),
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     logLevel: raw(env, 'LOG_LEVEL') ?? 'info',
     refundFeePercent: integer(env, 'REFUND_FEE_PERCENT', 10, 0, 100),
     refundCutoffHours: integer(env, 'REFUND_CUTOFF_HOURS', 24, 0, 8760),

@@ -58,4 +58,43 @@ describe('settings', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://localhost/x', AUTH_SECRET: 's'.repeat(32) });
     expect(c.seedDemo).toBe(false); // the demo is for the embedded default only
   });
+
+  test('when TRUST_PROXY lists addresses and CIDRs, then exactly those proxies are trusted; unset or false trusts none', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1' }).trustProxy).toEqual(['127.0.0.1']);
+    expect(loadConfig({ TRUST_PROXY: ' 127.0.0.1, 10.0.0.0/8 ,::1,fd00::/8' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+    ]);
+  });
+
+  test.each(['true', 'TRUE', '1', 'yes', '0.0.0.0/0', '::/0'])(
+    'when TRUST_PROXY=%s would trust every hop, then start-up refuses and says to list the proxies',
+    (value) => {
+      // Every hop trusted: a client's forged X-Forwarded-For would choose its own rate-limit bucket.
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(
+        /TRUST_PROXY must list the proxies' addresses/,
+      );
+    },
+  );
+
+  test.each([
+    'nginx',
+    'loopback',
+    '127.0.0.1,',
+    '10.0.0.0/33',
+    '10.0.0/8',
+    '256.1.1.1',
+    '10.0.0.1/8/8',
+    '::1/129',
+    '10.0.0.0/255.0.0.0',
+    '127.0.0.1 10.0.0.1',
+  ])('when TRUST_PROXY=%s is not a list of addresses or CIDRs, then start-up stops naming it', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+  });
 });
