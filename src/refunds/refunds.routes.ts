@@ -69,6 +69,29 @@ export const refundsRoutes: RoutePlugin<RefundsRouteOptions> = async (
     },
   );
 
+  // Not in API.md (free to add): the two settings a buyer needs to see the fee and the cut-off
+  // before returning a ticket, so the web app never hard-codes what the server decides.
+  app.get(
+    '/api/v1/refund-policy',
+    {
+      schema: {
+        tags: ['payments'],
+        summary:
+          'The refund fee (REFUND_FEE_PERCENT) and how long before a show returns close (REFUND_CUTOFF_HOURS)',
+        response: {
+          200: Type.Object({
+            feePercent: Type.Integer({ description: 'fee = floor(amount × feePercent / 100)' }),
+            cutoffHours: Type.Integer({
+              description: "returns close this long before 00:00 UTC of the show's date",
+            }),
+          }),
+          ...errors(429),
+        },
+      },
+    },
+    async () => ({ feePercent: refunds.settings.feePercent, cutoffHours: refunds.settings.cutoffHours }),
+  );
+
   const ShowParams = Type.Object({ concertId: Uuid, date: IsoDate });
 
   app.post(

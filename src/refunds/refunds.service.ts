@@ -31,7 +31,8 @@ export interface Cancellation {
 export class RefundsService {
   constructor(
     private readonly db: Db,
-    private readonly settings: RefundSettings,
+    /** Public: GET /refund-policy shows them, so a buyer sees the fee and cut-off before returning. */
+    readonly settings: RefundSettings,
     private readonly seatChanges: SeatChanges,
   ) {}
 

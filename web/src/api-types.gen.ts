@@ -1623,6 +1623,30 @@ export interface paths {
       };
     };
   };
+  '/api/v1/refund-policy': {
+    /** The refund fee (REFUND_FEE_PERCENT) and how long before a show returns close (REFUND_CUTOFF_HOURS) */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              /** @description fee = floor(amount × feePercent / 100) */
+              feePercent: number;
+              /** @description returns close this long before 00:00 UTC of the show's date */
+              cutoffHours: number;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        429: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
   '/api/v1/admin/concerts/{concertId}/dates/{date}/cancel': {
     /** How far the cancellation of a show has come */
     get: {
