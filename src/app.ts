@@ -11,6 +11,12 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { adminRoutes } from './admin/admin.routes.js';
 import { Signer } from './auth/signer.js';
+import { challengeRoutes } from './challenge/challenge.routes.js';
+import { InProcessChallengeJoins, RedisChallengeJoins } from './challenge/challenge-joins.js';
+import { ChallengeSettings } from './challenge/challenge-settings.js';
+import { ChallengedJoin } from './challenge/challenged-join.js';
+import { ProofOfWork } from './challenge/proof-of-work.js';
+import { InProcessSpentChallenges, RedisSpentChallenges } from './challenge/spent-challenges.js';
 import { concertsRoutes } from './concerts/concerts.routes.js';
 import { ConcertsService } from './concerts/concerts.service.js';
 import { InProcessSeatVersions, RedisSeatVersions, type SeatChanges } from './concerts/seat-changes.js';
@@ -188,6 +194,23 @@ export async function buildApp(options: AppOptions): Promise<App> {
     options.turnScheduler,
   );
 
+  // Proof of work (API.md "Proof of work against bots"): with Redis, a challenge is spent once
+  // across every instance; embedded, in this process.
+  const redisPrefix = options.redisPrefix ?? DEFAULT_PREFIX;
+  const pow = new ProofOfWork(
+    options.secret,
+    config.challengeCost,
+    options.redis ? new RedisSpentChallenges(options.redis, redisPrefix) : new InProcessSpentChallenges(),
+    clock,
+  );
+  const challenges = new ChallengeSettings(schedule);
+  const challengedJoin = new ChallengedJoin(
+    queue,
+    challenges,
+    options.redis ? new RedisChallengeJoins(options.redis, redisPrefix) : new InProcessChallengeJoins(),
+    pow,
+  );
+
   const admittedHere = new Map<string, number>();
   // One read of the stores per period serves every gauge and the stores' health alike.
   const readings = coalesce(
@@ -269,8 +292,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     app.log,
     config.eventStreamsMax,
   );
-  await app.register(usersRoutes, { users, clock });
-  await app.register(queueRoutes, { queue, accessTokens, streams });
+  await app.register(usersRoutes, {
+    users,
+    clock,
+    ...(config.signupChallenge ? { signupChallenge: pow } : {}),
+  });
+  await app.register(queueRoutes, { queue, accessTokens, streams, challengedJoin });
+  await app.register(challengeRoutes, { pow });
   await app.register(concertsRoutes, { concerts, queue, accessTokens, clock });
   await app.register(saleRoutes, { concerts, sales, clock });
   await app.register(reservationsRoutes, { reservations, queue, accessTokens, clock, metrics });
@@ -283,6 +311,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     admittedBy: (id: string) => admittedHere.get(id) ?? 0,
     sales,
     sampler,
+    challenges,
   });
   await app.register(webhooksRoutes, { webhooks, guards, clock });
   await app.register(opsRoutes, { database, store, metrics, guards });

@@ -75,6 +75,13 @@ export interface Config {
   /** Where events are POSTed, and the secret that signs them; both or neither. */
   webhookUrl: string | undefined;
   webhookSecret: string | undefined;
+  /** Sign-up (POST /users) needs a proof of work. */
+  signupChallenge: boolean;
+  /**
+   * The work a proof-of-work challenge asks: the highest counter a solver may have to reach (each
+   * step one PBKDF2 derivation of CHALLENGE_PBKDF2_ITERATIONS, see challenge/proof-of-work.ts).
+   */
+  challengeCost: number;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +152,14 @@ function key(env: Env, name: string): string | undefined {
 }
 
 export const MIN_WEBHOOK_SECRET_BYTES = 32;
+
+/**
+ * CHALLENGE_COST default: the solver derives on average 3/4 of this many keys (the counter is
+ * drawn from its upper half), about a second of a mid-range phone (README "Proof of work").
+ */
+export const DEFAULT_CHALLENGE_COST = 5000;
+/** Below this a challenge is no work at all; above it a phone would solve for minutes. */
+const CHALLENGE_COST_RANGE = [10, 1_000_000] as const;
 
 /** TICKET_SIGNING_KEY: a PKCS#8 PEM private key (the key itself is checked when it is loaded). */
 function ticketSigningKey(env: Env): string | undefined {
@@ -264,6 +279,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     gateKey: key(env, 'GATE_KEY'),
     ticketSigningKey: ticketSigningKey(env),
     ...webhook(env),
+    signupChallenge: boolean(env, 'SIGNUP_CHALLENGE', false),
+    challengeCost: integer(env, 'CHALLENGE_COST', DEFAULT_CHALLENGE_COST, ...CHALLENGE_COST_RANGE),
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import type { ChallengeSettings } from '../challenge/challenge-settings.js';
 import { ConcertSchema } from '../concerts/concerts.routes.js';
 import type { ConcertsService } from '../concerts/concerts.service.js';
 import { invalidShowDates, MAX_SIMPLE_FORM_SEATS } from '../concerts/dates.js';
@@ -21,6 +22,7 @@ const QueueAdmin = Type.Object({
   admitPerSecond: Type.Integer(),
   paused: Type.Boolean(),
   saleOpensAt: Type.Union([Timestamp, Type.Null()]),
+  challenge: Type.Boolean({ description: 'every join needs a proof of work' }),
 });
 
 /** One section of a seating plan (API.md "Seating plans"). */
@@ -72,11 +74,13 @@ export interface AdminRouteOptions {
   sales: SaleDay;
   /** The operator's live charts: samples shared by every instance. */
   sampler: SaleSampler;
+  /** The per-concert proof-of-work setting. */
+  challenges: ChallengeSettings;
 }
 
 export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
   app,
-  { concerts, guards, clock, admittedBy, sales, sampler },
+  { concerts, guards, clock, admittedBy, sales, sampler, challenges },
 ) => {
   const admin = { onRequest: guards.admin };
   const Params = Type.Object({ concertId: Uuid });
@@ -200,6 +204,7 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
             admitPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
             paused: Type.Optional(Type.Boolean()),
             saleOpensAt: Type.Optional(Type.Union([Timestamp, Type.Null()])),
+            challenge: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -209,7 +214,8 @@ export const adminRoutes: RoutePlugin<AdminRouteOptions> = async (
     async (request) => {
       const { concertId } = request.params;
       await concerts.assertExists(concertId);
-      const { saleOpensAt, ...settings } = request.body;
+      const { saleOpensAt, challenge, ...settings } = request.body;
+      if (challenge !== undefined) await challenges.set(concertId, challenge);
       const opensAt = saleOpensAt == null ? saleOpensAt : Date.parse(saleOpensAt);
       return sales.steer(concertId, settings, opensAt, clock.now());
     },

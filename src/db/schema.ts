@@ -253,6 +253,8 @@ export const concertSales = pgTable('concert_sales', {
   drawBase: bigint('draw_base', { mode: 'number' }),
   drawTickets: jsonb('draw_tickets').$type<number[]>(),
   drawnAt: ts('drawn_at'),
+  /** Every join of the line needs a proof of work (API.md "Proof of work against bots"). */
+  challenge: boolean('challenge').notNull().default(false),
 });
 
 /**

@@ -1,4 +1,6 @@
 import { Type } from 'typebox';
+import type { ChallengedJoin } from '../challenge/challenged-join.js';
+import { MAX_PROOF_LENGTH } from '../challenge/proof-of-work.js';
 import { errors, Timestamp, Uuid } from '../http/schemas.js';
 import type { RoutePlugin } from '../http/types.js';
 import type { AccessTokens } from '../users/access-token.js';
@@ -25,9 +27,14 @@ export interface QueueRouteOptions {
   accessTokens: AccessTokens;
   /** This instance's open event streams. */
   streams: StreamHub;
+  /** Joins through the concert's proof of work (challenge/). */
+  challengedJoin: ChallengedJoin;
 }
 
-export const queueRoutes: RoutePlugin<QueueRouteOptions> = async (app, { queue, accessTokens, streams }) => {
+export const queueRoutes: RoutePlugin<QueueRouteOptions> = async (
+  app,
+  { queue, accessTokens, streams, challengedJoin },
+) => {
   // Event streams are hijacked connections the server would otherwise wait on when closing:
   // a shutting-down instance ends them itself (clients reconnect to another instance).
   app.addHook('preClose', async () => streams.closeAll());
@@ -40,12 +47,29 @@ export const queueRoutes: RoutePlugin<QueueRouteOptions> = async (app, { queue, 
         tags: ['queue'],
         summary: 'Join the line of a concert (or get your current token back)',
         security: [{ bearer: [] }],
-        body: Type.Object({ concertId: Uuid }, { additionalProperties: false }),
-        response: { 200: QueueStatusSchema, 201: QueueStatusSchema, ...errors(400, 401, 404, 409, 429) },
+        body: Type.Object(
+          {
+            concertId: Uuid,
+            proof: Type.Optional(
+              Type.String({
+                maxLength: MAX_PROOF_LENGTH,
+                description:
+                  'solved GET /api/v1/challenge (base64 ALTCHA payload); needed while the concert asks',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: QueueStatusSchema,
+          201: QueueStatusSchema,
+          ...errors(400, 401, 403, 404, 409, 429),
+        },
       },
     },
     async (request, reply) => {
-      const { created, status } = await queue.join(request.userId, request.body.concertId);
+      const { concertId, proof } = request.body;
+      const { created, status } = await challengedJoin.join(request.userId, concertId, proof);
       return reply.code(created ? 201 : 200).send(status);
     },
   );

@@ -71,6 +71,14 @@ export class QueueService {
     return { created, status: this.present(token, concertId, ticket, view) };
   }
 
+  /**
+   * Whether this user's ticket is still WAITING (pre-queued included) or ACTIVE, so that a join
+   * would hand it back rather than take a new place (challenge/challenged-join.ts asks).
+   */
+  async holdsLive(concertId: string, userId: string, ticket: number): Promise<boolean> {
+    return (await this.read({ concertId, userId, ticket })).state !== 'EXPIRED';
+  }
+
   /** A status read; it also counts as the waiting user's sign of life. */
   async status(token: string | undefined): Promise<QueueStatus> {
     const claims = this.verify(token);

@@ -54,7 +54,21 @@ export function allKeysOf(concertId: string, prefix = DEFAULT_PREFIX): string[] 
     ...Object.values(lineKeys(prefix, concertId)),
     ...Object.values(prequeueKeys(prefix, concertId)),
     seatVersionKey(prefix, concertId),
+    challengeJoinsKey(prefix, concertId),
   ];
+}
+
+/**
+ * HASH user -> ticket of the joins that passed the concert's proof of work (challenge/), so a
+ * rejoin that gets its live token back needs no new proof. Under the concert's hash tag.
+ */
+export function challengeJoinsKey(prefix: string, concertId: string): string {
+  return `${concertBase(prefix, concertId)}pow-joins`;
+}
+
+/** A redeemed proof-of-work challenge (challenge/spent-challenges.ts), kept until it expires. */
+export function spentChallengeKey(prefix: string, challengeId: string): string {
+  return `${prefix}pow:${challengeId}`;
 }
 
 /** The registry of lines to advance: ZSET concertId -> time of its latest join (ms). */

@@ -7,6 +7,8 @@ export interface LineOverview extends QueueSettings {
   prequeued: number;
   active: number;
   saleOpensAt: string | null;
+  /** Joins need a proof of work. */
+  challenge: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export class SaleDay {
       active: counts.active,
       ...this.schedule.settingsOf(sale),
       saleOpensAt: sale?.saleOpensAt?.toISOString() ?? null,
+      challenge: sale?.challenge ?? false,
     };
   }
 

@@ -17,6 +17,8 @@ export interface Sale {
   drawBase: number | null;
   drawTickets: number[] | null;
   drawnAt: Date | null;
+  /** Joins need a proof of work. */
+  challenge: boolean;
 }
 
 /** A draw as published: the seed stays hidden until the order is drawn. */
@@ -72,6 +74,19 @@ export class SaleSchedule {
       .onConflictDoUpdate({ target: concertSales.concertId, set })
       .returning();
     return this.settingsOf(row ?? null);
+  }
+
+  /** Whether joins of the concert's line need a proof of work (false for a concert never set). */
+  async challengeOf(concertId: string): Promise<boolean> {
+    return (await this.find(concertId))?.challenge ?? false;
+  }
+
+  /** Turns the proof of work of the concert's joins on or off. */
+  async saveChallenge(concertId: string, challenge: boolean): Promise<void> {
+    await this.db
+      .insert(concertSales)
+      .values({ concertId, challenge })
+      .onConflictDoUpdate({ target: concertSales.concertId, set: { challenge } });
   }
 
   /**

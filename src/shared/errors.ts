@@ -9,6 +9,7 @@ export const errorCatalog = {
   QUEUE_TOKEN_EXPIRED: { status: 401, title: 'The queue token has expired' },
   QUEUE_TOKEN_FORBIDDEN: { status: 403, title: 'The queue token is not for this user or concert' },
   QUEUE_NOT_ACTIVE: { status: 403, title: 'Still waiting in line' },
+  CHALLENGE_FAILED: { status: 403, title: 'No valid proof of work: solve a new challenge' },
   MALFORMED_REQUEST: { status: 400, title: 'The request is not well-formed HTTP' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'The path does not take this method' },
