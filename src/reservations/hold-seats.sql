@@ -97,9 +97,12 @@ $$;
 -- order within the ranges p_from[i]..p_to[i] (ascending, not overlapping).
 --
 -- It walks the free seats of the ranges in order (seats_unsold_idx keeps sold seats out of the
--- walk) and, at each run long enough, tries to lock that run with SKIP LOCKED. A run that another
--- request is taking (or took since the walk began) is not waited for: the walk goes on past the
--- seat it could not have. Seats locked but not kept stay locked only until this statement ends.
+-- walk) and, at each run long enough, tries to lock that run with SKIP LOCKED, never waiting on
+-- another request. The run's first seat is locked first: of the requests meeting on a run, the one
+-- that gets it takes the run, the others step past the whole run. A run that can be locked only in
+-- part is let go whole (the attempt is a subtransaction, rolled back), so no request keeps single
+-- seats of a run another needed. A walk that met contention and found nothing walks once more:
+-- runs let go meanwhile are free again.
 CREATE OR REPLACE FUNCTION hold_best_seats(
   p_user uuid, p_concert uuid, p_show uuid, p_date date, p_quantity integer,
   p_from integer[], p_to integer[], p_reservations uuid[],
@@ -110,49 +113,82 @@ CREATE OR REPLACE FUNCTION hold_best_seats(
 ) LANGUAGE plpgsql AS $$
 DECLARE
   v_seat record;
-  v_run integer[] := '{}';
+  v_run integer[];
   v_locked integer[];
   v_last integer;
   v_section smallint;
   v_row smallint;
   v_missing integer;
+  v_first boolean;
+  v_skip_to integer;
+  v_contended boolean := false;
 BEGIN
-  <<ranges>>
-  FOR i IN 1 .. coalesce(cardinality(p_from), 0) LOOP
-    v_run := '{}';
-    FOR v_seat IN
-      SELECT s.seat_number, s.section_no, s.row_no FROM seats s
-        WHERE s.show_id = p_show AND s.seat_number BETWEEN p_from[i] AND p_to[i]
-          AND seat_is_free(s.sold, s.hold_expires_at, p_at)
-        ORDER BY s.seat_number
-    LOOP
-      IF cardinality(v_run) > 0 AND v_seat.seat_number = v_last + 1
-         AND v_seat.section_no = v_section AND v_seat.row_no = v_row THEN
-        v_run := v_run || v_seat.seat_number;
-      ELSE
-        v_run := ARRAY[v_seat.seat_number];
-      END IF;
-      v_last := v_seat.seat_number;
-      v_section := v_seat.section_no;
-      v_row := v_seat.row_no;
-      IF cardinality(v_run) = p_quantity THEN
-        SELECT coalesce(array_agg(l.seat_number), '{}') INTO v_locked FROM (
-          SELECT s.seat_number FROM seats s
-            WHERE s.show_id = p_show AND s.seat_number = ANY (v_run)
-              AND seat_is_free(s.sold, s.hold_expires_at, p_at)
-            ORDER BY s.seat_number
-            FOR NO KEY UPDATE SKIP LOCKED) l;
-        IF cardinality(v_locked) = p_quantity THEN
-          RETURN QUERY SELECT * FROM record_holds(p_user, p_concert, p_show, p_date, v_run,
-            p_reservations[1:p_quantity], p_at, p_expires, p_max_holds);
-          RETURN;
+  FOR v_pass IN 1 .. 2 LOOP
+    EXIT WHEN v_pass = 2 AND NOT v_contended;
+    FOR i IN 1 .. coalesce(cardinality(p_from), 0) LOOP
+      v_run := '{}';
+      v_skip_to := 0;
+      FOR v_seat IN
+        SELECT s.seat_number, s.section_no, s.row_no FROM seats s
+          WHERE s.show_id = p_show AND s.seat_number BETWEEN p_from[i] AND p_to[i]
+            AND seat_is_free(s.sold, s.hold_expires_at, p_at)
+          ORDER BY s.seat_number
+      LOOP
+        CONTINUE WHEN v_seat.seat_number <= v_skip_to;
+        IF cardinality(v_run) > 0 AND v_seat.seat_number = v_last + 1
+           AND v_seat.section_no = v_section AND v_seat.row_no = v_row THEN
+          v_run := v_run || v_seat.seat_number;
+        ELSE
+          v_run := ARRAY[v_seat.seat_number];
         END IF;
-        -- Someone else has (or is taking) a seat of this run: go on after the last such seat.
-        SELECT max(x) INTO v_missing FROM unnest(v_run) x WHERE x <> ALL (v_locked);
-        v_run := ARRAY(SELECT x FROM unnest(v_run) x WHERE x > v_missing ORDER BY x);
-      END IF;
+        v_last := v_seat.seat_number;
+        v_section := v_seat.section_no;
+        v_row := v_seat.row_no;
+        IF cardinality(v_run) = p_quantity THEN
+          -- The run's first seat decides who takes the run: requests meeting on it agree without
+          -- waiting, and the one that did not get it steps past the whole run, so runs stay
+          -- aligned and no one keeps part of another's.
+          v_locked := '{}';
+          BEGIN
+            PERFORM 1 FROM seats s
+              WHERE s.show_id = p_show AND s.seat_number = v_run[1]
+                AND seat_is_free(s.sold, s.hold_expires_at, p_at)
+              FOR NO KEY UPDATE SKIP LOCKED;
+            v_first := FOUND;
+            IF v_first AND p_quantity > 1 THEN
+              SELECT coalesce(array_agg(l.seat_number), '{}') INTO v_locked FROM (
+                SELECT s.seat_number FROM seats s
+                  WHERE s.show_id = p_show AND s.seat_number = ANY (v_run[2:])
+                    AND seat_is_free(s.sold, s.hold_expires_at, p_at)
+                  ORDER BY s.seat_number
+                  FOR NO KEY UPDATE SKIP LOCKED) l;
+              -- Part of the run only: let it all go (v_locked keeps what it saw).
+              IF cardinality(v_locked) < p_quantity - 1 THEN
+                RAISE EXCEPTION USING ERRCODE = 'BX001';
+              END IF;
+            END IF;
+          EXCEPTION WHEN SQLSTATE 'BX001' THEN
+            NULL;
+          END;
+          IF v_first AND cardinality(v_locked) = p_quantity - 1 THEN
+            RETURN QUERY SELECT * FROM record_holds(p_user, p_concert, p_show, p_date, v_run,
+              p_reservations[1:p_quantity], p_at, p_expires, p_max_holds);
+            RETURN;
+          END IF;
+          v_contended := true;
+          IF NOT v_first THEN
+            -- Another request is taking the run that starts here: its seats are not for us.
+            v_skip_to := v_run[1] + p_quantity - 1;
+            v_run := '{}';
+          ELSE
+            -- A seat of the run is someone else's: go on after the last such seat.
+            SELECT max(x) INTO v_missing FROM unnest(v_run[2:]) x WHERE x <> ALL (v_locked);
+            v_run := ARRAY(SELECT x FROM unnest(v_run) x WHERE x > v_missing ORDER BY x);
+          END IF;
+        END IF;
+      END LOOP;
     END LOOP;
-  END LOOP ranges;
+  END LOOP;
   RETURN QUERY SELECT 'SEAT_UNAVAILABLE'::text, 0, NULL::integer[], NULL::uuid,
     NULL::integer, NULL::integer, NULL::text, NULL::integer, NULL::integer, NULL::text;
 END;

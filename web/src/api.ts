@@ -23,6 +23,14 @@ export type SalePoint = SaleSamples['samples'][number];
 export type NewConcert = Body<'/api/v1/admin/concerts', 'post'>;
 export type NewConcertAnswer = Ok<'/api/v1/admin/concerts', 'post'>;
 export type NewUser = Ok<'/api/v1/users', 'post'>;
+/** A paid seat's e-ticket with its signed code (GET /tickets). */
+export type Ticket = Ok<'/api/v1/tickets', 'get'>[number];
+export type Refund = Ok<'/api/v1/payments/{paymentId}/refund', 'post'>;
+/** REFUND_FEE_PERCENT and REFUND_CUTOFF_HOURS, as the server publishes them. */
+export type RefundPolicy = Ok<'/api/v1/refund-policy', 'get'>;
+export type CheckIn = Ok<'/api/v1/gate/checkins', 'post'>;
+export type Cancellation = Ok<'/api/v1/admin/concerts/{concertId}/dates/{date}/cancel', 'get'>;
+export type WebhookEvent = Ok<'/api/v1/admin/webhooks', 'get'>['events'][number];
 
 /** A section of a show at a glance (GET …/dates/{date}/sections). */
 export type Section = Ok<'/api/v1/concerts/{concertId}/dates/{date}/sections', 'get'>[number];
@@ -71,6 +79,7 @@ export interface Credentials {
   accessToken?: string | null;
   queueToken?: string | null;
   adminKey?: string | null;
+  gateKey?: string | null;
 }
 
 interface RequestOptions extends Credentials {
@@ -111,6 +120,7 @@ async function request<T>(path: string, options: RequestOptions = {}, attempt = 
   if (options.accessToken) headers.Authorization = `Bearer ${options.accessToken}`;
   if (options.queueToken) headers['Queue-Token'] = options.queueToken;
   if (options.adminKey) headers['Admin-Key'] = options.adminKey;
+  if (options.gateKey) headers['Gate-Key'] = options.gateKey;
   if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
 
   let response: Response;
@@ -250,6 +260,22 @@ export const api = {
   listPayments: (accessToken: string) =>
     request<Ok<'/api/v1/payments', 'get'>>('/api/v1/payments', { accessToken }),
 
+  /** Return a whole payment: its seats are freed, the balance credited less the fee. */
+  refund: (accessToken: string, paymentId: string, idempotencyKey: string) =>
+    request<Refund>(`/api/v1/payments/${enc(paymentId)}/refund`, {
+      method: 'POST',
+      accessToken,
+      idempotencyKey,
+    }),
+
+  refundPolicy: () => request<RefundPolicy>('/api/v1/refund-policy'),
+
+  tickets: (accessToken: string, signal?: AbortSignal) =>
+    request<Ticket[]>('/api/v1/tickets', { accessToken, signal }),
+
+  checkIn: (gateKey: string, code: string) =>
+    request<CheckIn>('/api/v1/gate/checkins', { method: 'POST', gateKey, body: { code } }),
+
   admin: {
     createConcert: (adminKey: string, concert: NewConcert) =>
       request<NewConcertAnswer>('/api/v1/admin/concerts', { method: 'POST', adminKey, body: concert }),
@@ -273,5 +299,27 @@ export const api = {
 
     samples: (adminKey: string, concertId: string, signal?: AbortSignal) =>
       request<SaleSamples>(`/api/v1/admin/concerts/${enc(concertId)}/samples`, { adminKey, signal }),
+
+    /** Cancel a show: closed at once, every payment refunded in full by the server's job. */
+    cancelDate: (adminKey: string, concertId: string, date: string) =>
+      request<Cancellation>(`/api/v1/admin/concerts/${enc(concertId)}/dates/${enc(date)}/cancel`, {
+        method: 'POST',
+        adminKey,
+      }),
+
+    cancellation: (adminKey: string, concertId: string, date: string, signal?: AbortSignal) =>
+      request<Cancellation>(`/api/v1/admin/concerts/${enc(concertId)}/dates/${enc(date)}/cancel`, {
+        adminKey,
+        signal,
+      }),
+
+    webhooks: (adminKey: string, status: WebhookEvent['status'], signal?: AbortSignal) =>
+      request<Ok<'/api/v1/admin/webhooks', 'get'>>(`/api/v1/admin/webhooks?status=${status}`, {
+        adminKey,
+        signal,
+      }),
+
+    retryWebhook: (adminKey: string, id: string) =>
+      request<WebhookEvent>(`/api/v1/admin/webhooks/${enc(id)}/retry`, { method: 'POST', adminKey }),
   },
 };

@@ -4,6 +4,7 @@ import { useI18n } from './i18n/i18n';
 import { AdminPage } from './pages/admin-page';
 import { CheckoutPage } from './pages/checkout-page';
 import { ConcertsPage } from './pages/concerts-page';
+import { GatePage } from './pages/gate-page';
 import { MyTicketsPage } from './pages/my-tickets-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ReceiptPage } from './pages/receipt-page';
@@ -74,6 +75,8 @@ function Page({ route }: { route: Route }) {
       return <MyTicketsPage />;
     case 'admin':
       return <AdminPage />;
+    case 'gate':
+      return <GatePage />;
     default:
       return <NotFoundPage />;
   }

@@ -7,6 +7,11 @@ export function rememberPayment(payment: Payment): void {
   recent.set(payment.paymentId, payment);
 }
 
+/** After a refund: the payment kept from its POST answer is out of date. */
+export function forgetPayment(paymentId: string): void {
+  recent.delete(paymentId);
+}
+
 export async function findPayment(accessToken: string, paymentId: string): Promise<Payment | null> {
   const known = recent.get(paymentId);
   if (known) return known;

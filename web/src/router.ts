@@ -10,6 +10,7 @@ export type Route =
   | { name: 'receipt'; paymentId: string }
   | { name: 'me' }
   | { name: 'admin' }
+  | { name: 'gate' }
   | { name: 'notFound' };
 
 const patterns: [RegExp, (m: string[]) => Route][] = [
@@ -39,6 +40,7 @@ const patterns: [RegExp, (m: string[]) => Route][] = [
   [/^\/receipts\/([^/]+)$/, ([, paymentId]) => ({ name: 'receipt', paymentId: paymentId! })],
   [/^\/me$/, () => ({ name: 'me' })],
   [/^\/admin$/, () => ({ name: 'admin' })],
+  [/^\/gate$/, () => ({ name: 'gate' })],
 ];
 
 export function parseRoute(hash: string): Route {
@@ -61,6 +63,7 @@ export const paths = {
   receipt: (paymentId: string) => `/receipts/${encodeURIComponent(paymentId)}`,
   me: () => '/me',
   admin: () => '/admin',
+  gate: () => '/gate',
 };
 
 export const href = (path: string) => `#${path}`;

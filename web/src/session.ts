@@ -25,6 +25,9 @@ export function queueStore(concertId: string): Store<QueueStatus | null> {
 /** The admin key lives only as long as the tab: an operator console left open elsewhere forgets it. */
 export const adminKeyStore = storedValue<string | null>('boxoffice.adminKey', null, () => sessionStorage);
 
+/** The gate's key, asked once per tab (a gate device left unattended forgets it when closed). */
+export const gateKeyStore = storedValue<string | null>('boxoffice.gateKey', null, () => sessionStorage);
+
 /** Forget the buyer and every queue token (a fresh start, or a server that no longer knows us). */
 export function forgetUser(): void {
   userStore.set(null);

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ConcertConsole } from '../components/admin/concert-console';
 import { CreateConcertForm } from '../components/admin/create-concert-form';
+import { FailedWebhooks } from '../components/admin/failed-webhooks';
 import { ErrorNotice } from '../components/error-notice';
 import { recoveryActions } from '../errors';
 import { useConcerts } from '../hooks/use-concerts';
@@ -35,6 +36,7 @@ export function AdminPage() {
         ))}
       </div>
       <CreateConcertForm adminKey={adminKey} onCreated={() => void concerts.reload()} />
+      <FailedWebhooks adminKey={adminKey} />
     </>
   );
 }

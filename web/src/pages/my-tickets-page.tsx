@@ -1,6 +1,9 @@
-import { api, type Reservation } from '../api';
+import { useState } from 'preact/hooks';
+import { api, type Refund, type Reservation } from '../api';
 import { BalancePanel } from '../components/balance-panel';
 import { ErrorNotice } from '../components/error-notice';
+import { RefundDone, ReturnTicket } from '../components/tickets/return-ticket';
+import { TicketList } from '../components/tickets/ticket-list';
 import { recoveryActions } from '../errors';
 import { useAsync } from '../hooks/use-async';
 import { findConcert, useConcerts } from '../hooks/use-concerts';
@@ -34,6 +37,21 @@ function MyTickets({ user }: { user: User }) {
   const balance = useAsync(() => api.balance(user.accessToken), [user.accessToken]);
   const reservations = useAsync(() => api.listReservations(user.accessToken), [user.accessToken]);
   const payments = useAsync(() => api.listPayments(user.accessToken), [user.accessToken]);
+  // Which payments have a ticket used at the gate (such a payment cannot be returned), and a
+  // version bumped after a return so the ticket list shows the tickets VOID.
+  const tickets = useAsync(() => api.tickets(user.accessToken), [user.accessToken]);
+  const [ticketsVersion, setTicketsVersion] = useState(0);
+  const [refund, setRefund] = useState<Refund | null>(null);
+  const onRefunded = (done: Refund) => {
+    setRefund(done);
+    setTicketsVersion((v) => v + 1);
+    void payments.reload();
+    void reservations.reload();
+    void balance.reload();
+    void tickets.reload();
+  };
+  const used = (paymentId: string) =>
+    tickets.data?.some((ticket) => ticket.paymentId === paymentId && ticket.status === 'USED') ?? false;
   const titleOf = (concertId: string) => findConcert(concerts.data, concertId)?.title ?? '';
 
   const line = (r: Pick<Reservation, 'concertId' | 'date'>, seats: Place[], amount: number) =>
@@ -47,6 +65,7 @@ function MyTickets({ user }: { user: User }) {
   return (
     <div class="two-columns">
       <div>
+        <TicketList user={user} version={ticketsVersion} />
         <section class="card" aria-labelledby="reservations-title">
           <h2 id="reservations-title">{t('me.reservations')}</h2>
           <ErrorNotice
@@ -79,11 +98,23 @@ function MyTickets({ user }: { user: User }) {
             actions={recoveryActions(i18n, payments.error, { retry: payments.reload })}
           />
           {payments.data?.length === 0 && <p>{t('me.noPayments')}</p>}
+          {refund && <RefundDone refund={refund} />}
           <ul class="plain-list" data-testid="payments">
             {payments.data?.map((p) => (
-              <li key={p.paymentId}>
+              <li key={p.paymentId} data-payment-id={p.paymentId} data-status={p.status}>
+                {p.status === 'REFUNDED' && (
+                  <>
+                    <span class="badge badge-refunded">{t('reservation.status.REFUNDED')}</span>{' '}
+                  </>
+                )}
                 {line(p, p.seats, p.amount)} <span class="muted">· {dateTime(p.paidAt)}</span>{' '}
                 <a href={href(paths.receipt(p.paymentId))}>{t('me.receipt')}</a>
+                <ReturnTicket
+                  accessToken={user.accessToken}
+                  payment={p}
+                  used={used(p.paymentId)}
+                  onRefunded={onRefunded}
+                />
               </li>
             ))}
           </ul>

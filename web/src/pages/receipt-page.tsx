@@ -1,9 +1,12 @@
+import { useState } from 'preact/hooks';
+import type { Refund } from '../api';
 import { ErrorNotice } from '../components/error-notice';
+import { RefundDone, ReturnTicket } from '../components/tickets/return-ticket';
 import { recoveryActions } from '../errors';
 import { useAsync } from '../hooks/use-async';
 import { findConcert, useConcerts } from '../hooks/use-concerts';
 import { useI18n } from '../i18n/i18n';
-import { findPayment } from '../receipts';
+import { findPayment, forgetPayment } from '../receipts';
 import { href, paths } from '../router';
 import { userStore } from '../session';
 import { useStore } from '../store';
@@ -19,6 +22,7 @@ export function ReceiptPage({ paymentId }: { paymentId: string }) {
   );
   const concerts = useConcerts();
   const paid = payment.data;
+  const [refund, setRefund] = useState<Refund | null>(null);
   const concert = paid ? findConcert(concerts.data, paid.concertId) : undefined;
 
   return (
@@ -32,9 +36,15 @@ export function ReceiptPage({ paymentId }: { paymentId: string }) {
       {!payment.loading && !paid && !payment.error && <p>{t('receipt.notFound')}</p>}
       {paid && (
         <section class="card receipt" aria-labelledby="receipt-thanks" data-testid="receipt">
-          <p id="receipt-thanks" class="notice notice-ok" role="status">
-            {t('receipt.thanks')}
-          </p>
+          {paid.status === 'REFUNDED' ? (
+            <p id="receipt-thanks" class="notice notice-warn" data-testid="receipt-refunded">
+              {t('refund.refunded')}
+            </p>
+          ) : (
+            <p id="receipt-thanks" class="notice notice-ok" role="status">
+              {t('receipt.thanks')}
+            </p>
+          )}
           <dl class="facts">
             <dt>{t('receipt.concert')}</dt>
             <dd>{concert ? `${concert.title} · ${concert.venue}` : paid.concertId}</dd>
@@ -60,6 +70,18 @@ export function ReceiptPage({ paymentId }: { paymentId: string }) {
             <dt>{t('receipt.paymentId')}</dt>
             <dd class="mono">{paid.paymentId}</dd>
           </dl>
+          {refund && <RefundDone refund={refund} />}
+          {user && (
+            <ReturnTicket
+              accessToken={user.accessToken}
+              payment={paid}
+              onRefunded={(done) => {
+                setRefund(done);
+                forgetPayment(paid.paymentId);
+                payment.setData({ ...paid, status: 'REFUNDED' });
+              }}
+            />
+          )}
         </section>
       )}
       <p class="actions">

@@ -3,6 +3,7 @@ import { ApiError, api, type Concert, type ConcertStats, type QueueSettings } fr
 import { useAsync } from '../../hooks/use-async';
 import { useI18n } from '../../i18n/i18n';
 import { AdminErrorNotice } from './admin-error';
+import { CancelDate } from './cancel-date';
 import { OpeningControl } from './opening-control';
 import { QueueControls } from './queue-controls';
 import { SaleCharts } from './sale-charts';
@@ -120,6 +121,7 @@ export function ConcertConsole({ adminKey, concert }: { adminKey: string; concer
           />
           <SaleCharts adminKey={adminKey} concertId={concert.concertId} />
           <SeatingSales adminKey={adminKey} concertId={concert.concertId} />
+          <CancelDate adminKey={adminKey} concert={concert} />
         </>
       )}
     </section>
