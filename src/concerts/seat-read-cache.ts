@@ -21,12 +21,16 @@ export type Encoding = 'br' | 'gzip';
  * rendering it.
  */
 export class Answer {
-  private readonly encoded = new Map<Encoding, Promise<Buffer>>();
-
   constructor(
     readonly json: string,
     readonly validUntil: number,
+    private readonly encoded = new Map<Encoding, Promise<Buffer>>(),
   ) {}
+
+  /** The same bytes, valid until `validUntil`: the compressed forms already made still serve. */
+  renewed(validUntil: number): Answer {
+    return new Answer(this.json, validUntil, this.encoded);
+  }
 
   compressed(encoding: Encoding): Promise<Buffer> {
     let body = this.encoded.get(encoding);
@@ -147,7 +151,15 @@ export class SeatReadCache implements SeatChanges {
       if (now < rendered.validUntil) return rendered;
       if (this.concerts.get(concertId)?.get(key) === entry) break;
     }
-    const rendered = render(now).then((r) => new Answer(r.json, Math.min(r.validUntil, now + MAX_AGE_MS)));
+    const previous = this.concerts.get(concertId)?.get(key);
+    const rendered = render(now).then(async (r) => {
+      const validUntil = Math.min(r.validUntil, now + MAX_AGE_MS);
+      // Rendered again only because its time ran out (MAX_AGE_MS, a lapse): when nothing
+      // changed, the compressed forms are kept rather than made again every second.
+      const before =
+        previous?.version === version ? await previous.rendered.catch(() => undefined) : undefined;
+      return before?.json === r.json ? before.renewed(validUntil) : new Answer(r.json, validUntil);
+    });
     const fresh: Entry = { version, rendered };
     let answers = this.concerts.get(concertId);
     if (!answers) {

@@ -89,4 +89,21 @@ describe('seat read cache', () => {
     // The next reader of the same version gets the same answer, compressed forms included.
     expect(await cache.read(CONCERT, 'k', 1, async () => ({ json: 'other', validUntil: 0 }))).toBe(answer);
   });
+
+  test('when an answer is rendered again only because its time ran out, then unchanged bytes keep their compressed forms', async () => {
+    const cache = new SeatReadCache(new InProcessSeatVersions());
+    const json = JSON.stringify({ seats: Array.from({ length: 500 }, (_, i) => ({ seatNumber: i + 1 })) });
+    const same = async () => ({ json, validUntil: Number.POSITIVE_INFINITY });
+    const first = await cache.read(CONCERT, 'k', 0, same);
+    const br = await first.compressed('br');
+    const renewed = await cache.read(CONCERT, 'k', MAX_AGE_MS, same);
+    expect(renewed).not.toBe(first); // rendered again: the age ran out
+    expect(renewed.validUntil).toBe(2 * MAX_AGE_MS);
+    expect(await renewed.compressed('br')).toBe(br); // not compressed again
+    const changed = await cache.read(CONCERT, 'k', 2 * MAX_AGE_MS, async () => ({
+      json: `${json} `,
+      validUntil: Number.POSITIVE_INFINITY,
+    }));
+    expect(await changed.compressed('br')).not.toBe(br);
+  });
 });
