@@ -175,14 +175,19 @@ const enc = encodeURIComponent;
 export const api = {
   listConcerts: (signal?: AbortSignal) => request<Concert[]>('/api/v1/concerts', { signal }),
 
-  createUser: (name?: string) =>
+  /** `proof`: a solved challenge (proof-of-work.ts), sent when one is ready. */
+  createUser: (name?: string, proof?: string) =>
     request<NewUser>('/api/v1/users', {
       method: 'POST',
-      body: name ? { name } : {},
+      body: { ...(name ? { name } : {}), ...(proof ? { proof } : {}) },
     }),
 
-  joinQueue: (accessToken: string, concertId: string) =>
-    request<QueueStatus>('/api/v1/queue/tokens', { method: 'POST', accessToken, body: { concertId } }),
+  joinQueue: (accessToken: string, concertId: string, proof?: string) =>
+    request<QueueStatus>('/api/v1/queue/tokens', {
+      method: 'POST',
+      accessToken,
+      body: { concertId, ...(proof ? { proof } : {}) },
+    }),
 
   queueStatus: (queueToken: string, signal?: AbortSignal) =>
     request<QueueStatus>('/api/v1/queue/status', { queueToken, signal }),

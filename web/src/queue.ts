@@ -1,5 +1,6 @@
 import { ApiError, api, type QueueStatus } from './api';
 import { isPassGone } from './pass';
+import { withProof } from './proof-of-work';
 import { navigate, paths } from './router';
 import { queueStore, userStore } from './session';
 
@@ -7,7 +8,7 @@ import { queueStore, userStore } from './session';
 export async function joinQueue(concertId: string): Promise<QueueStatus> {
   const user = userStore.get();
   if (!user) throw new ApiError(401, { code: 'UNAUTHENTICATED' });
-  const status = await api.joinQueue(user.accessToken, concertId);
+  const status = await withProof((proof) => api.joinQueue(user.accessToken, concertId, proof));
   queueStore(concertId).set(status);
   return status;
 }

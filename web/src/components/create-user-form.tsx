@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { useI18n } from '../i18n/i18n';
+import { prepareProof, proofState, withProof } from '../proof-of-work';
 import { userStore } from '../session';
+import { useStore } from '../store';
 import { ErrorNotice } from './error-notice';
 
 /** "Create me": a buyer identity for this browser (POST /api/v1/users). */
@@ -10,6 +12,7 @@ export function CreateUserForm() {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const checking = useStore(proofState);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -17,8 +20,10 @@ export function CreateUserForm() {
     setError(null);
     const trimmed = name.trim().slice(0, 100);
     try {
-      const created = await api.createUser(trimmed || undefined);
+      const created = await withProof((proof) => api.createUser(trimmed || undefined, proof));
       userStore.set({ ...created, ...(trimmed ? { name: trimmed } : {}) });
+      // The line the buyer is about to join may ask for one too: solve it while they look.
+      prepareProof();
     } catch (e) {
       setError(e);
     } finally {
@@ -42,7 +47,7 @@ export function CreateUserForm() {
           />
         </label>
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? t('user.creating') : t('user.create')}
+          {busy ? (checking ? t('pow.checking') : t('user.creating')) : t('user.create')}
         </button>
       </form>
       <ErrorNotice error={error} />

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Countdown } from '../components/countdown';
 import { CreateUserForm } from '../components/create-user-form';
 import { DateList } from '../components/date-list';
@@ -8,6 +8,7 @@ import { findConcert, useConcerts } from '../hooks/use-concerts';
 import { useNow } from '../hooks/use-now';
 import { type QueueView, useQueue } from '../hooks/use-queue';
 import { useI18n } from '../i18n/i18n';
+import { prepareProof, proofState } from '../proof-of-work';
 import { joinQueue, leaveQueue } from '../queue';
 import { forgetUser, userStore } from '../session';
 import { useStore } from '../store';
@@ -19,6 +20,8 @@ export function WaitingRoomPage({ concertId }: { concertId: string }) {
   const user = useStore(userStore);
   const concerts = useConcerts();
   const concert = findConcert(concerts.data, concertId);
+  // While the buyer reads the page: a line that asks for a proof of work gets one at once.
+  useEffect(() => prepareProof(), [concertId]);
 
   return (
     <>
@@ -52,6 +55,7 @@ function Queue({ concertId, saleOpensAt }: { concertId: string; saleOpensAt: str
   const now = useNow(1000);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const checking = useStore(proofState);
 
   const act = (action: () => Promise<unknown>) => async () => {
     setBusy(true);
@@ -82,7 +86,13 @@ function Queue({ concertId, saleOpensAt }: { concertId: string; saleOpensAt: str
           )}
           <p>{state === 'EXPIRED' ? t('queue.expired') : t('queue.joinHelp')}</p>
           <button type="button" class="primary" disabled={busy} onClick={join}>
-            {busy ? t('queue.joining') : state === 'EXPIRED' ? t('queue.joinAgain') : t('queue.join')}
+            {busy
+              ? checking
+                ? t('pow.checking')
+                : t('queue.joining')
+              : state === 'EXPIRED'
+                ? t('queue.joinAgain')
+                : t('queue.join')}
           </button>
         </>
       )}
