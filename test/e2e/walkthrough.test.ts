@@ -130,7 +130,9 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
   let bob: User;
   let aliceQ: string;
   let bobQ: string;
-  let aliceHold: Ok<'/api/v1/reservations', 'post'>;
+  /** The one-seat form's answer: the reservation itself (the other forms answer a list). */
+  type OneSeatHold = Extract<Ok<'/api/v1/reservations', 'post'>, { reservationId: string }>;
+  let aliceHold: OneSeatHold;
   let bobHolds: Ok<'/api/v1/reservations', 'get'>;
 
   function newUser(name: string): Promise<User> {
@@ -341,7 +343,7 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
     const held = await hold(alice, aliceQ, 1);
     expect(held.status, held.text).toBe(201);
     expect(held.body).toMatchObject({ status: 'HELD', price: 50_000, seatNumber: 1 });
-    aliceHold = held.body;
+    aliceHold = held.body as OneSeatHold;
     expectProblem(await hold(bob, bobQ, 1), 409, 'SEAT_UNAVAILABLE');
     expectProblem(await hold(bob, bobQ, 7), 400, 'VALIDATION_FAILED');
     expectProblem(await hold(bob, bobQ, 2, { x: 1 }), 400, 'VALIDATION_FAILED');
