@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import compress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -46,6 +47,9 @@ import type { QueueStore } from './queue/queue-store.js';
 import { QueueTokens } from './queue/queue-token.js';
 import { StreamHub } from './queue/stream-hub.js';
 import { DEFAULT_PREFIX } from './redis/keys.js';
+import { CANCELLATION_REFUNDS_DEFAULTS, CancellationRefunds } from './refunds/cancellation-refunds.js';
+import { refundsRoutes } from './refunds/refunds.routes.js';
+import { RefundsService } from './refunds/refunds.service.js';
 import { HoldSweeper } from './reservations/hold-sweeper.js';
 import { reservationsRoutes } from './reservations/reservations.routes.js';
 import { ReservationsService } from './reservations/reservations.service.js';
@@ -64,11 +68,11 @@ import { AccessTokens } from './users/access-token.js';
 import { usersRoutes } from './users/users.routes.js';
 import { UsersService } from './users/users.service.js';
 import { walletRoutes } from './wallet/wallet.routes.js';
+import { WalletService } from './wallet/wallet.service.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { WebhookMetrics } from './webhooks/webhook-metrics.js';
 import { WebhookStore } from './webhooks/webhook-store.js';
 import { webhooksRoutes } from './webhooks/webhooks.routes.js';
-import { WalletService } from './wallet/wallet.service.js';
 
 export interface AppOptions {
   config: Readonly<Config>;
@@ -180,6 +184,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     seatChanges,
   );
   const payments = new PaymentsService(db);
+  const refunds = new RefundsService(
+    db,
+    { feePercent: config.refundFeePercent, cutoffHours: config.refundCutoffHours },
+    seatChanges,
+  );
   const queueTokens = new QueueTokens(signer);
   // Where a line's settings come from when the queue store has none (new line, Redis emptied):
   // PostgreSQL, never un-paused defaults (issue 10 item 2).
@@ -257,6 +266,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   registerSecurityHeaders(app);
+  // API.md: JSON answers of 1 KB or more go out compressed when the client takes it. Seat maps and
+  // sections come compressed already, once per version (SeatReadCache), and pass through as they are.
+  // Request bodies are not inflated: a body is what its bytes say, within bodyLimit.
+  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip'], globalDecompression: false });
 
   await app.register(swagger, {
     openapi: {
@@ -303,7 +316,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(saleRoutes, { concerts, sales, clock });
   await app.register(reservationsRoutes, { reservations, queue, accessTokens, clock, metrics });
   await app.register(walletRoutes, { wallet, accessTokens, clock });
-  await app.register(paymentsRoutes, { payments, payForReservation, accessTokens, clock });
+  await app.register(paymentsRoutes, {
+    payments,
+    payForReservation,
+    accessTokens,
+    clock,
+    maxHoldsPerUser: config.maxHoldsPerUser,
+  });
   await app.register(adminRoutes, {
     concerts,
     guards,
@@ -313,6 +332,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     sampler,
     challenges,
   });
+  await app.register(refundsRoutes, { refunds, concerts, accessTokens, guards, clock });
   await app.register(webhooksRoutes, { webhooks, guards, clock });
   await app.register(opsRoutes, { database, store, metrics, guards });
   await app.register(ticketsRoutes, {
@@ -342,16 +362,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
     });
     const sweeper = new HoldSweeper(reservations, clock, app.log);
     const purge = new IdempotencyPurge(db, clock, app.log);
+    const cancellationRefunds = new CancellationRefunds(refunds, clock, app.log, {
+      ...CANCELLATION_REFUNDS_DEFAULTS,
+      batch: config.cancelRefundBatch,
+    });
     app.addHook('onReady', async () => {
       ticker.start();
       sampler.start();
       sweeper.start();
       purge.start();
+      cancellationRefunds.start();
     });
     app.addHook('onClose', async () => {
       ticker.stop();
       sampler.stop();
-      await Promise.all([sweeper.stop(), purge.stop()]);
+      await Promise.all([sweeper.stop(), purge.stop(), cancellationRefunds.stop()]);
     });
   }
 
