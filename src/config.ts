@@ -34,6 +34,11 @@ export interface Config {
   dbPoolMaxWaiting: number;
   /** A Redis command not answered in this time fails (503): a frozen Redis never holds a request. */
   redisCommandTimeoutMs: number;
+  /**
+   * After a join, an admission or a slot given back, wait up to this long for one replica to
+   * have the write (Redis WAIT 1): a failover then loses none of them (0: no wait, no replicas).
+   */
+  redisReplicaWaitMs: number;
   /** Event-loop delay beyond which new requests are shed with 503 (0: not checked). */
   overloadMaxEventLoopDelayMs: number;
   /** Heap used, as a percentage of the heap limit, beyond which new requests are shed (0: not checked). */
@@ -253,6 +258,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     dbPoolMaxWaiting: integer(env, 'DB_POOL_MAX_WAITING', 100, 1, 100_000),
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 300, 10, 60_000),
+    redisReplicaWaitMs: integer(env, 'REDIS_REPLICA_WAIT_MS', 0, 0, 10_000),
     overloadMaxEventLoopDelayMs: integer(env, 'OVERLOAD_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
     overloadMaxHeapPercent: integer(env, 'OVERLOAD_MAX_HEAP_PERCENT', 90, 0, 100),
     overloadRetryAfterSeconds: integer(env, 'OVERLOAD_RETRY_AFTER_SECONDS', 2, 1, 3600),

@@ -214,7 +214,7 @@ async function openQueueStore(config: Readonly<Config>, redis: Redis | undefined
   const { timings, defaults } = queueOptions(config);
   if (!redis) return new MemoryQueueStore(timings, defaults);
   const { RedisQueueStore } = await import('./queue/redis-queue-store.js');
-  return new RedisQueueStore(redis, timings, defaults);
+  return new RedisQueueStore(redis, timings, defaults, { replicaWaitMs: config.redisReplicaWaitMs });
 }
 
 /**

@@ -32,6 +32,16 @@ export function isUnavailable(error: unknown): boolean {
     const { code, message, name } = e as { code?: unknown; message?: unknown; name?: unknown };
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     if (name === 'MaxRetriesPerRequestError') return true;
+    // Redis Cluster re-arranging (a master failing over): a redirection to the dead master, the
+    // cluster down until the replica is promoted, the client out of redirections or slot maps.
+    if (
+      typeof message === 'string' &&
+      /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN) |Too many Cluster redirections|Failed to refresh slots cache|Cluster isn't ready|None of startup nodes is available/.test(
+        message,
+      )
+    ) {
+      return true;
+    }
     if (
       typeof message === 'string' &&
       /Connection terminated|timeout exceeded when trying to connect|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Command timed out|Query read timeout/i.test(

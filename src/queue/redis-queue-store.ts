@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis/connection.js';
+import { type RedisClient, waitForReplicas } from '../redis/connection.js';
 import { DEFAULT_PREFIX, lineKeys, markerKey, registryKey } from '../redis/keys.js';
 import { defineScripts, type ScriptArg, type ScriptFn, userMember } from '../redis/scripts.js';
 import type { PrequeueLine, RedisLineAccess } from './prequeue-line.js';
@@ -51,6 +51,13 @@ export interface RedisQueueStoreOptions {
    * backlog never blocks Redis for long; the rest waits for the next step.
    */
   maxBatch?: number;
+  /**
+   * With replicas (Redis Cluster, or a master with one): after a write a failover must not lose
+   * (a join, an admission, a slot given back), `WAIT 1` up to this long before answering. 0: no wait.
+   * Should the replica not confirm in time the answer is given anyway (a lost replica must not
+   * stop the sale); that write is then as safe as asynchronous replication, and counted.
+   */
+  replicaWaitMs?: number;
 }
 
 export const DEFAULT_MAX_BATCH = 1_000;
@@ -63,6 +70,9 @@ export const REREGISTER_MS = 1_000;
 export class RedisQueueStore implements QueueStore {
   private readonly prefix: string;
   private readonly maxBatch: number;
+  private readonly replicaWaitMs: number;
+  /** Writes WAIT did not see reach a replica in time (replicaWaitMs). */
+  unreplicatedWrites = 0;
   private readonly scripts: Record<ScriptName, ScriptFn>;
   private marker: string | undefined;
   private readonly lossLog: DataLosses = { count: 0, lastAt: null };
@@ -78,6 +88,7 @@ export class RedisQueueStore implements QueueStore {
   ) {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.replicaWaitMs = options.replicaWaitMs ?? 0;
     this.scripts = defineScripts(redis, LINE_SCRIPTS);
   }
 
@@ -117,6 +128,8 @@ export class RedisQueueStore implements QueueStore {
       ...userIds.map(userMember),
     );
     const joined = decodeJoined(reply);
+    // A taken ticket is a position the buyer was told: a failover must not forget it.
+    await this.replicated(concertId);
     // The admission ticker skips a line it last saw with nobody in it until the line is joined
     // again, so joins that may have ended that state register the line. A waiter with someone
     // ahead need not: whoever is ahead was there at the ticker's last step (so it steps the
@@ -189,6 +202,7 @@ export class RedisQueueStore implements QueueStore {
       ticket,
       owner === undefined ? '' : userMember(owner),
     );
+    await this.replicated(concertId);
   }
 
   async advance(concertId: string, now: number): Promise<AdvanceResult> {
@@ -201,7 +215,25 @@ export class RedisQueueStore implements QueueStore {
       ADMISSION_SAMPLE_WINDOW_MS,
       this.maxBatch,
     );
-    return decodeAdvance(reply);
+    const result = decodeAdvance(reply);
+    // Admitted buyers stay admitted through a failover (the next poll answers ACTIVE).
+    if (result.admitted > 0) await this.replicated(concertId);
+    return result;
+  }
+
+  /**
+   * WAIT 1 on the master of the concert's slot (replicaWaitMs > 0): every write this instance
+   * made there so far is on a replica, which is the one promoted should that master die.
+   */
+  private async replicated(concertId: string): Promise<void> {
+    if (this.replicaWaitMs <= 0) return;
+    const acked = await waitForReplicas(
+      this.redis,
+      lineKeys(this.prefix, concertId).meta,
+      1,
+      this.replicaWaitMs,
+    );
+    if (acked < 1) this.unreplicatedWrites++;
   }
 
   async counts(concertId: string, now: number): Promise<QueueCounts> {

@@ -43,10 +43,24 @@ export function connectRedis(
   };
   if (cluster) {
     const { hostname, port, username, password } = new URL(url);
+    // Failover (a master dies, its replica takes over after cluster-node-timeout): every
+    // command goes to the slot's master, never a replica that may lag; a command meeting the
+    // dead master's closed connection, CLUSTERDOWN or TRYAGAIN refreshes the slot map and is
+    // sent again every FAILOVER_RETRY_MS, as many times as fit in the command timeout, then
+    // fails (a 503 for that request); MOVED to the promoted replica is followed at once. The
+    // budget bounds each command, so the service answers 503 during the failover window
+    // instead of holding requests, and carries on as soon as the slot map names the new master.
+    const retries = Math.max(3, Math.ceil((commandTimeoutMs ?? 300) / FAILOVER_RETRY_MS));
     const client = new Cluster([{ host: hostname, port: Number(port || 6379) }], {
       enableOfflineQueue: false,
       enableAutoPipelining: true,
       clusterRetryStrategy: retryStrategy,
+      scaleReads: 'master',
+      maxRedirections: retries,
+      retryDelayOnFailover: FAILOVER_RETRY_MS,
+      retryDelayOnClusterDown: FAILOVER_RETRY_MS,
+      retryDelayOnTryAgain: FAILOVER_RETRY_MS,
+      retryDelayOnMoved: 0,
       redisOptions: {
         ...options,
         ...(username ? { username: decodeURIComponent(username) } : {}),
@@ -66,6 +80,39 @@ export function connectRedis(
   redis.on('error', onError);
   if (commandTimeoutMs) failFastWhileUnresponsive(redis, commandTimeoutMs);
   return redis;
+}
+
+/** Between two tries of a command whose slot's master is gone or failing over (Cluster only). */
+const FAILOVER_RETRY_MS = 100;
+
+/**
+ * `WAIT replicas timeoutMs` on the master that owns `key`'s slot (the server itself when not a
+ * cluster): resolves with how many replicas acknowledged every write this connection made
+ * before it. Replication is asynchronous, so a master killed right after a write would lose it
+ * at failover; after WAIT 1 the replica that takes over has it. Only the client's connection to
+ * that master waits; other masters' connections carry on.
+ */
+export async function waitForReplicas(
+  redis: RedisClient,
+  key: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<number> {
+  const command = new Command('wait', [replicas, timeoutMs]);
+  if (redis instanceof Cluster) {
+    // WAIT names no key: route it to the key's slot (ioredis's internal per-node argument),
+    // the connection that carried the write.
+    const send = redis.sendCommand as unknown as (
+      c: Command,
+      s: undefined,
+      node: { slot: number },
+    ) => unknown;
+    const slot = new Command('exists', [key]).getSlot();
+    send.call(redis, command, undefined, { slot });
+  } else {
+    void redis.sendCommand(command);
+  }
+  return Number(await command.promise);
 }
 
 /** A command refused at once because Redis has stopped answering (503 UNAVAILABLE). */
