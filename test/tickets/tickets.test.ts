@@ -480,7 +480,7 @@ describe.each(backends)('tickets and the gate on $name', (backend) => {
             queueStore: s.store,
             clock: s.clock,
           });
-          kids.push((await keysOf(app)).keys.map((k) => k.kid));
+          kids.push((await keysOf(app)).keys.map((k) => k.kid!));
           await app.close();
           await database.close();
         }
