@@ -5,6 +5,9 @@ import { useI18n } from '../i18n/i18n';
 import { gateKeyStore } from '../session';
 import { useStore } from '../store';
 
+/** How long an answer stays up before the screen is neutral again for the next ticket. */
+const VERDICT_SHOWN_MS = 6000;
+
 /** What the last scan said: admitted, or refused with the reason. */
 type Verdict =
   | { ok: true; checkIn: CheckIn; at: number }
@@ -55,6 +58,12 @@ function Scanner({ gateKey, onBadKey }: { gateKey: string; onBadKey(): void }) {
   const queue = useRef<Promise<void>>(Promise.resolve());
 
   useEffect(() => input.current?.focus(), []);
+  // The answer clears by itself, so the next holder never sees the previous one's green.
+  useEffect(() => {
+    if (!verdict) return;
+    const timer = setTimeout(() => setVerdict(null), VERDICT_SHOWN_MS);
+    return () => clearTimeout(timer);
+  }, [verdict]);
 
   const check = async (scanned: string) => {
     try {
@@ -115,6 +124,11 @@ function Scanner({ gateKey, onBadKey }: { gateKey: string; onBadKey(): void }) {
           <div class="gate-verdict gate-ok" data-verdict="OK" key={verdict.at}>
             <p class="gate-big">{t('gate.ok', { seat: i18n.seat(verdict.checkIn) })}</p>
             <p>{i18n.showDate(verdict.checkIn.date)}</p>
+          </div>
+        )}
+        {verdict === null && (
+          <div class="gate-verdict gate-ready" data-verdict="READY">
+            <p>{t('gate.ready')}</p>
           </div>
         )}
         {verdict?.ok === false && (
