@@ -127,6 +127,14 @@ export interface ClusterClientOptions {
   maxAttempts?: number;
   /** Retry a retryable request answered 503 UNAVAILABLE (default true). */
   retryUnavailable?: boolean;
+  /**
+   * The targets are reverse proxies (deploy/nginx): their own 502 and 504 say the instance
+   * behind them died or stalled with the request, which is the network error they hide. Such
+   * an answer is retried when the request is retryable, and is an AmbiguousRequestError
+   * otherwise, exactly as a reset connection to an instance would be. (Instances never answer
+   * 502 or 504 themselves.)
+   */
+  gateway?: boolean;
 }
 
 export interface CallOptions {
@@ -242,6 +250,12 @@ export class ClusterClient {
             throw new AmbiguousRequestError(code, instance, { cause: error });
           continue;
         }
+        if (this.options.gateway && (res.status === 502 || res.status === 504)) {
+          const code = `HTTP ${res.status}`;
+          failures.push(code);
+          if (!retryable) throw new AmbiguousRequestError(code, instance);
+          if (attempt < this.maxAttempts - 1) continue;
+        }
         if (res.status === 503 && retryUnavailable && attempt < this.maxAttempts - 1) {
           failures.push('503');
           continue;
@@ -281,7 +295,12 @@ export class ClusterClient {
       res.statusCode >= 400 && parsed && typeof parsed === 'object' && typeof parsed.code === 'string'
         ? (parsed.code as string)
         : undefined;
-    this.tally.add(route, code ? `${res.statusCode} ${code}` : String(res.statusCode));
+    // A gateway's 502/504 is tallied as the network error it stands for (see `gateway`).
+    const lost = this.options.gateway && (res.statusCode === 502 || res.statusCode === 504);
+    this.tally.add(
+      route,
+      lost ? `ERR GATEWAY_${res.statusCode}` : code ? `${res.statusCode} ${code}` : String(res.statusCode),
+    );
     return {
       status: res.statusCode,
       code,
