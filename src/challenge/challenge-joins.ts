@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { challengeJoinsKey } from '../redis/keys.js';
 
 /**
- * The ticket each user got from the latest join that passed a concert's proof of work. A rejoin
+ * The ticket each user got from their latest join of a concert's line. A rejoin
  * is let through without a proof only while that ticket is still live in the line (the queue
  * store decides), so a remembered ticket is a hint, never a pass: losing it (a Redis that came
  * back empty) only costs the buyer a new proof.
@@ -12,8 +12,12 @@ export interface ChallengeJoins {
   remember(concertId: string, userId: string, ticket: number): Promise<void>;
 }
 
-/** A remembered join outlives any sale day; refreshed by every join of the concert. */
-const REMEMBER_MS = 24 * 3600_000;
+/**
+ * How long a concert's remembered joins outlast its latest join. While a line is busy every join
+ * refreshes it; once joins stop it goes, so Redis returns to its size after a sale. A buyer
+ * still waiting then needs a proof for a rejoin, which the web app solves on the 403.
+ */
+const REMEMBER_MS = 10 * 60_000;
 
 export class RedisChallengeJoins implements ChallengeJoins {
   constructor(

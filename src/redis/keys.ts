@@ -59,8 +59,8 @@ export function allKeysOf(concertId: string, prefix = DEFAULT_PREFIX): string[] 
 }
 
 /**
- * HASH user -> ticket of the joins that passed the concert's proof of work (challenge/), so a
- * rejoin that gets its live token back needs no new proof. Under the concert's hash tag.
+ * HASH user -> ticket of each user's latest join of the concert's line (challenge/), so a rejoin
+ * that gets its live token back needs no proof of work. Under the concert's hash tag.
  */
 export function challengeJoinsKey(prefix: string, concertId: string): string {
   return `${concertBase(prefix, concertId)}pow-joins`;

@@ -76,12 +76,32 @@ interface Endpoint {
   genuineQueueTokens?: (w: World) => string[];
 }
 
+/** An ALTCHA payload of the right shape that solves nothing this service issued. */
+const FORGED_PROOF = Buffer.from(
+  JSON.stringify({
+    challenge: {
+      parameters: {
+        algorithm: 'PBKDF2/SHA-256',
+        nonce: '00'.repeat(16),
+        salt: '11'.repeat(16),
+        cost: 200,
+        keyLength: 32,
+        keyPrefix: '22'.repeat(16),
+        keySignature: '33'.repeat(32),
+        expiresAt: 4_102_444_800,
+      },
+      signature: '44'.repeat(32),
+    },
+    solution: { counter: 1, derivedKey: '55'.repeat(32) },
+  }),
+).toString('base64');
+
 const ENDPOINTS: Endpoint[] = [
   {
     name: 'create user',
     method: 'POST',
     path: '/api/v1/users',
-    body: () => ({ name: 'fan' }),
+    body: () => ({ name: 'fan', proof: FORGED_PROOF }),
     credential: 'none',
   },
   {
@@ -89,6 +109,14 @@ const ENDPOINTS: Endpoint[] = [
     method: 'POST',
     path: '/api/v1/queue/tokens',
     body: (w) => ({ concertId: w.concertId }),
+    credential: 'user',
+  },
+  {
+    name: 'join a line that asks for a proof of work',
+    method: 'POST',
+    path: '/api/v1/queue/tokens',
+    // The attacker's own concert has the challenge on (setUpWorld) and no ticket of theirs.
+    body: (w) => ({ concertId: w.ownConcertId, proof: FORGED_PROOF }),
     credential: 'user',
   },
   {
@@ -526,6 +554,11 @@ function describeRequest(r: FuzzRequest): string {
 async function setUpWorld(s: TestContext): Promise<World> {
   const { concertId, dates } = await s.newConcert({ dates: 2 });
   const { concertId: ownConcertId } = await s.newConcert();
+  const challenge = await s.call('PATCH', `/api/v1/admin/concerts/${ownConcertId}/queue`, {
+    headers: { 'admin-key': ADMIN_KEY },
+    body: { challenge: true },
+  });
+  expect(challenge.status).toBe(200);
   const victim = await s.activeBuyer(concertId, 500_000);
   const attacker = await s.activeBuyer(concertId, 300_000);
   const held = await s.hold(victim, concertId, dates[0]!, 1);

@@ -235,6 +235,18 @@ describe.each(kinds)('proof of work at the door (%s)', (kind) => {
     }
   });
 
+  test('when a buyer joined before the challenge was turned on, then their rejoin needs no proof', async () => {
+    const [s] = service() as [TestContext];
+    const { concertId } = await s.newConcert();
+    const buyer = await s.newUser();
+    const joined = await join(s, buyer, concertId);
+    expect(joined.status).toBe(201);
+    await challengeOn(s, concertId);
+    const again = await join(s, buyer, concertId);
+    expect(again.status).toBe(200);
+    expect(again.body.token).toBe(joined.body.token);
+  });
+
   test('when the challenge is turned off again, then joins need no proof', async () => {
     const [s] = service() as [TestContext];
     const { concertId } = await s.newConcert();
