@@ -130,9 +130,23 @@ export class RedisServer {
     await this.exited;
   }
 
+  /**
+   * SIGSTOP to this server's own process (by the pid this harness started, never by name): it
+   * keeps its connections open and answers nothing, as a hung store does, until `thaw()`.
+   */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: the frozen server carries on where it stopped. */
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** SIGTERM, then the data directory goes. */
   async stop(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGCONT');
       this.child.kill('SIGTERM');
       await this.exited;
     }
@@ -288,8 +302,38 @@ export class PostgresServer {
     });
   }
 
+  private frozen: number[] = [];
+
+  /**
+   * SIGSTOP to the postmaster this harness started and to each of its children (the backends
+   * serving connections, the checkpointer, the WAL writer), postmaster first so that it starts
+   * no new one meanwhile: the server keeps every connection open and answers nothing, and
+   * cannot enforce its own statement timeout, until `thaw()`.
+   */
+  freeze(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGSTOP');
+    const children = childrenOf(pid);
+    for (const child of children) process.kill(child, 'SIGSTOP');
+    this.frozen = [pid, ...children];
+  }
+
+  /** SIGCONT to every process `freeze()` stopped, children first. */
+  thaw(): void {
+    for (const pid of this.frozen.reverse()) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    this.frozen = [];
+  }
+
   /** Fast shutdown, then the directory goes. */
   async stop(): Promise<void> {
+    this.thaw();
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGINT');
       await this.exited;

@@ -238,6 +238,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
   const payForReservation = new PayForReservation(db, payments, queue, seatChanges, metrics, app.log);
   app.addHook('onClose', async () => payForReservation.close());
+  // A Redis that hung answers again (redis/connection.ts): slots of buyers who paid meanwhile go back now.
+  options.redis?.on('responsive', () => payForReservation.retryNow());
   // A callback hook, not an async one: no promise per request for a synchronous count.
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request, reply);

@@ -81,8 +81,9 @@ function exempt(url: string): boolean {
 
 /**
  * Sheds requests while `monitor` reports pressure. Register it before every other onRequest hook
- * (rate limits, authentication) so a shed request costs no store round trip. Returns the monitor,
- * started when the app is ready and stopped when it closes.
+ * (rate limits, authentication) so a shed request costs no store round trip. Every answer also
+ * carries `Server-Timing: app;dur=<ms>`. Returns the monitor, started when the app is ready and
+ * stopped when it closes.
  */
 export function registerLoadShedding(
   app: FastifyInstance,
@@ -101,6 +102,12 @@ export function registerLoadShedding(
       reply,
       problem('UNAVAILABLE', 'This instance is overloaded; try again shortly', { pressure }),
     );
+  });
+  // How long the instance itself spent on each request, apart from any wait before it read it
+  // (the kernel's queue, a busy machine): what a client or a test compares its own timing with.
+  app.addHook('onSend', (_request, reply, _payload, done) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
+    done();
   });
   app.addHook('onReady', async () => monitor.start());
   app.addHook('onClose', async () => monitor.stop());

@@ -26,12 +26,12 @@ export interface PaymentRequest {
 
 /**
  * Giving the queue slot back after a payment is retried this often, this far apart (doubling, at
- * most SLOT_RELEASE_MAX_WAIT_MS): about 26 s in all, longer than a Redis that hangs for a while
- * (issue 19: frozen 12 s) or restarts.
+ * most SLOT_RELEASE_MAX_WAIT_MS): about 28 s in all, longer than a Redis that hangs for a while
+ * (issue 19: frozen 12 s) or restarts, and at most a second late once it answers again.
  */
-const SLOT_RELEASE_RETRIES = 9;
+const SLOT_RELEASE_RETRIES = 30;
 const SLOT_RELEASE_FIRST_RETRY_MS = 200;
-const SLOT_RELEASE_MAX_WAIT_MS = 5_000;
+const SLOT_RELEASE_MAX_WAIT_MS = 1_000;
 
 /**
  * Paying for held seats of one show (POST /api/v1/payments), start to end:
@@ -55,7 +55,8 @@ const SLOT_RELEASE_MAX_WAIT_MS = 5_000;
  * Without a key, a second attempt is a new request (RESERVATION_NOT_HELD, or the gate's refusal).
  */
 export class PayForReservation {
-  private readonly retries = new Set<NodeJS.Timeout>();
+  /** Slot releases waiting to be retried, each with what retrying it does. */
+  private readonly retries = new Map<NodeJS.Timeout, () => void>();
 
   constructor(
     private readonly db: Db,
@@ -100,8 +101,22 @@ export class PayForReservation {
 
   /** Stops retrying slot releases (the app is closing; the store's expiry is the backstop). */
   close(): void {
-    for (const timer of this.retries) clearTimeout(timer);
+    for (const timer of this.retries.keys()) clearTimeout(timer);
     this.retries.clear();
+  }
+
+  /**
+   * Retries every waiting slot release now: Redis answers again (redis/connection.ts emits
+   * 'responsive'), and a buyer who paid while it hung should read EXPIRED at once, not up to a
+   * retry interval later.
+   */
+  retryNow(): void {
+    const due = [...this.retries];
+    this.retries.clear();
+    for (const [timer, retry] of due) {
+      clearTimeout(timer);
+      retry();
+    }
   }
 
   private async afterPayment(
@@ -131,15 +146,16 @@ export class PayForReservation {
         return;
       }
       this.log.warn({ err: error, attempt }, 'giving the queue slot back after a payment failed; retrying');
+      const retry = () => void this.giveBackSlot(claims, attempt + 1);
       const timer = setTimeout(
         () => {
           this.retries.delete(timer);
-          void this.giveBackSlot(claims, attempt + 1);
+          retry();
         },
         Math.min(SLOT_RELEASE_FIRST_RETRY_MS * 2 ** attempt, SLOT_RELEASE_MAX_WAIT_MS),
       );
       timer.unref();
-      this.retries.add(timer);
+      this.retries.set(timer, retry);
     }
   }
 }

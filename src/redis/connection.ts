@@ -39,7 +39,6 @@ export function connectRedis(
     enableOfflineQueue: false,
     connectTimeout: 2000,
     retryStrategy,
-    ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
   };
   if (cluster) {
     const { hostname, port, username, password } = new URL(url);
@@ -122,25 +121,56 @@ export class RedisUnresponsive extends Error {
 }
 
 /**
+ * Each command has `commandTimeoutMs` to be answered, else it fails with "Command timed out"
+ * (503). The clock is checked in the event loop's check phase, after the poll phase has read
+ * whatever replies arrived: an instance whose loop runs late (a busy machine, a long request)
+ * would otherwise time out commands whose replies are sitting unread in the socket, as ioredis's
+ * own `commandTimeout` does (its timer runs before the poll phase).
+ *
  * Once a command has timed out, every command fails at once until a PING is answered again
  * (one every `commandTimeoutMs`). A request makes several Redis round trips one after another
  * (the rate limiter, the gate, the line): without this each would wait out its own timeout, and
  * a request would take a multiple of it while Redis hangs. A request that needs only PostgreSQL
- * then passes the rate limiter (which gives way on errors) without waiting at all.
+ * then passes the rate limiter (which gives way on errors) without waiting at all. The client
+ * emits 'responsive' when Redis answers again.
  */
 function failFastWhileUnresponsive(redis: Redis, commandTimeoutMs: number): void {
   let unresponsive = false;
   const send = redis.sendCommand.bind(redis);
+  const timed = (command: Command, stream?: unknown) => {
+    let settled = false;
+    const result = send(command, stream as never);
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (!settled) command.reject(new Error('Command timed out'));
+      });
+    }, commandTimeoutMs);
+    timer.unref();
+    command.promise.then(
+      () => {
+        settled = true;
+        clearTimeout(timer);
+      },
+      () => {
+        settled = true;
+        clearTimeout(timer);
+      },
+    );
+    return result;
+  };
   const probe = async () => {
     while (unresponsive && redis.status !== 'end') {
       const ping = new Command('ping', []);
-      send(ping);
+      timed(ping);
       const answered = await ping.promise.then(
         () => true,
         () => false,
       );
-      if (answered) unresponsive = false;
-      else await new Promise((resolve) => setTimeout(resolve, commandTimeoutMs).unref());
+      if (answered) {
+        unresponsive = false;
+        // Work that waited for Redis (a paid buyer's slot) can go now, before new requests.
+        redis.emit('responsive');
+      } else await new Promise((resolve) => setTimeout(resolve, commandTimeoutMs).unref());
     }
   };
   redis.sendCommand = ((command: Command, stream?: unknown) => {
@@ -148,7 +178,7 @@ function failFastWhileUnresponsive(redis: Redis, commandTimeoutMs: number): void
       command.reject(new RedisUnresponsive('Redis is not answering'));
       return command.promise;
     }
-    const result = send(command, stream as never);
+    const result = timed(command, stream);
     command.promise.catch((error: Error) => {
       if (error?.message === 'Command timed out' && !unresponsive) {
         unresponsive = true;
