@@ -13,7 +13,7 @@ import { eventually } from '../../harness/wait.js';
  * was started with.
  */
 
-export const SHIPPED_CONF = join(PROJECT_ROOT, 'deploy', 'nginx', 'boxoffice.conf');
+const SHIPPED_CONF = join(PROJECT_ROOT, 'deploy', 'nginx', 'boxoffice.conf');
 
 /** The nginx binary (Debian puts it in /usr/sbin, which a non-root PATH may lack), or null. */
 export function nginxBinary(): string | null {
@@ -31,7 +31,7 @@ export function nginxBinary(): string | null {
  * example ones. Each replaced line must be there exactly as expected, so a change to the
  * shipped file that this rendering would silently miss fails here instead.
  */
-export function renderConf(upstreamPorts: number[], listenPort: number): string {
+function renderConf(upstreamPorts: number[], listenPort: number): string {
   const shipped = readFileSync(SHIPPED_CONF, 'utf8');
   const servers = [...shipped.matchAll(/^(\s*server )127\.0\.0\.1:\d+( .*;)$/gm)];
   if (servers.length !== upstreamPorts.length) {
