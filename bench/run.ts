@@ -6,6 +6,7 @@
  *   --stadium-users N          users in the stadium's line (default 100,000; 1,000 with --smoke)
  *   --stadium-seats N          seats of the stadium's show (default 50,000; 2,000 with --smoke)
  *   --line-size N              how far the line scenario grows its line (default 1,000,000)
+ *   --minutes N                how long the soak runs (default 30; 1 with --smoke)
  *   --mode embedded|cluster    default cluster
  *   --instances N[,N]          app instances in cluster mode, one run per count (default 1,2)
  *   --duration S               seconds per measured load (default 10)
@@ -52,6 +53,7 @@ import { saleDay } from './scenarios/sale-day.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from './scenarios/scenario.js';
 import { seatmap } from './scenarios/seatmap.js';
 import { seatmapSection, seatmapSections, sections } from './scenarios/sections.js';
+import { soak } from './scenarios/soak.js';
 import { stadium } from './scenarios/stadium.js';
 import { streams } from './scenarios/streams.js';
 
@@ -86,10 +88,11 @@ const SCENARIOS: Record<string, Scenario> = {
   stadium,
   line,
   'sale-day': saleDay,
+  soak,
 };
 
 /** Scenarios that start instances of their own, once per run, after the others (run.ts stops the run's first). */
-const OWN_INSTANCES = ['rush', 'stadium', 'sale-day'];
+const OWN_INSTANCES = ['rush', 'stadium', 'sale-day', 'soak'];
 
 const DEFAULT_POOL = 10;
 /**
@@ -173,6 +176,7 @@ async function main(): Promise<void> {
       'line-size': { type: 'string' },
       'stadium-users': { type: 'string' },
       'stadium-seats': { type: 'string' },
+      minutes: { type: 'string' },
     },
   });
   const mode = values.mode as Mode;
@@ -185,7 +189,7 @@ async function main(): Promise<void> {
   // waits two minutes for its opening, and a full `stadium` sells 50,000 seats to a line of
   // 100,000 (minutes); their smokes (200 users, opening in 15 s; 2,000 seats, 1,000 users) run
   // with the rest, so CI proves both end to end.
-  const whenNamed = ['sale-day', 'stadium'];
+  const whenNamed = ['sale-day', 'stadium', 'soak'];
   const names = values.scenario
     ? values.scenario.split(',')
     : Object.keys(SCENARIOS).filter((n) => n !== 'line' && (smoke || !whenNamed.includes(n)));
@@ -243,6 +247,7 @@ async function main(): Promise<void> {
         lineSize: Number(values['line-size'] ?? 1_000_000),
         stadiumUsers: values['stadium-users'] ? Number(values['stadium-users']) : undefined,
         stadiumSeats: values['stadium-seats'] ? Number(values['stadium-seats']) : undefined,
+        soakMinutes: Number(values.minutes ?? 30),
       });
       runs.push({ instances, ceilings, results });
     }
@@ -333,6 +338,7 @@ async function runScenarios(
     lineSize: number;
     stadiumUsers: number | undefined;
     stadiumSeats: number | undefined;
+    soakMinutes: number;
   },
 ): Promise<ScenarioResult[]> {
   const say = (m: string) => progress(`[${o.instances}] ${m}`);
@@ -371,6 +377,7 @@ async function runScenarios(
         ['lineSize', o.lineSize],
         ['stadiumUsers', o.stadiumUsers],
         ['stadiumSeats', o.stadiumSeats],
+        ['soakMinutes', o.soakMinutes],
       ]),
     };
     const results: ScenarioResult[] = [];
