@@ -86,6 +86,8 @@ async function openEmbedded(dataDir: string, recordEvents = false): Promise<Data
 
 /** How far past the server's own statement timeout the client stops waiting for an answer. */
 const CLIENT_TIMEOUT_MARGIN_MS = 250;
+/** How long opening a new pooled connection may take (nobody waits for it that long). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Thrown (as a 503) when too many requests already wait for a pooled connection. */
 export class PoolQueueFull extends Error {
@@ -192,9 +194,12 @@ async function openServer(url: string, options: DatabaseOptions): Promise<Databa
       statement_timeout: statementTimeoutMs,
       query_timeout: clientTimeoutMs,
       ...(options.recordEvents ? { options: '-c boxoffice.webhooks=on' } : {}),
-      // Waiting for a connection (a free one, or a new one to a server that does not answer)
-      // is bounded the same way: a database that does not answer is a 503, never a hang.
-      connectionTimeoutMillis: clientTimeoutMs,
+      // A request waits for a connection at most clientTimeoutMs (BoundedPool's deadline: a
+      // database that does not answer is a 503, never a hang), but a connection being opened is
+      // given longer and joins the pool when it is ready: on a loaded machine after a thaw,
+      // opening one can take longer than a request may wait, and cutting every attempt off at
+      // the request's deadline would leave the pool empty for good.
+      connectionTimeoutMillis: Math.max(CONNECT_TIMEOUT_MS, clientTimeoutMs),
       idleTimeoutMillis: 30_000,
     },
     options.maxWaiting ?? 1000,
