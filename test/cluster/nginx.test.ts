@@ -162,6 +162,30 @@ describe.skipIf(!runnable)(`nginx in front of ${INSTANCES} instances (deploy/ngi
       expect(stream.events.at(-1)!.status).toBe('ACTIVE');
     }, 60_000);
 
+    it('when a request is over the instances’ limits, then nginx refuses it first, in the contract’s problem+json; the admin creation has its 1 MB', async () => {
+      const { nginx } = started;
+      const send = async (path: string, body: string, headers: Record<string, string> = {}) => {
+        const res = await request(`${nginx.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+        });
+        const text = await res.body.text();
+        return { status: res.statusCode, type: String(res.headers['content-type']), text };
+      };
+      const json = (size: number) => JSON.stringify({ name: 'x'.repeat(size) });
+      const tooLarge = await send('/api/v1/users', json(70 * 1024));
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.type).toBe('application/problem+json');
+      expect(JSON.parse(tooLarge.text).code).toBe('PAYLOAD_TOO_LARGE');
+      // 100 KB to the admin creation passes nginx and reaches an instance (which wants its key).
+      expect((await send('/api/v1/admin/concerts', json(100 * 1024))).status).toBe(401);
+      expect((await send('/api/v1/admin/concerts', json(1100 * 1024))).status).toBe(413);
+      const headers = await send('/api/v1/users', '{}', { 'x-filler': 'a'.repeat(10_000) });
+      expect(headers.status).toBe(431);
+      expect(JSON.parse(headers.text).code).toBe('HEADERS_TOO_LARGE');
+    }, 60_000);
+
     it(
       'when one instance is SIGKILLed mid-sale behind nginx, then the sale completes through nginx alone and every guarantee holds',
       async () => {
