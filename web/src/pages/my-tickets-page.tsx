@@ -3,7 +3,7 @@ import { api, type Refund, type Reservation } from '../api';
 import { BalancePanel } from '../components/balance-panel';
 import { ErrorNotice } from '../components/error-notice';
 import { RefundDone, ReturnTicket } from '../components/tickets/return-ticket';
-import { TicketList } from '../components/tickets/ticket-list';
+import { TicketList, useSavedTickets } from '../components/tickets/ticket-list';
 import { recoveryActions } from '../errors';
 import { useAsync } from '../hooks/use-async';
 import { findConcert, useConcerts } from '../hooks/use-concerts';
@@ -37,9 +37,9 @@ function MyTickets({ user }: { user: User }) {
   const balance = useAsync(() => api.balance(user.accessToken), [user.accessToken]);
   const reservations = useAsync(() => api.listReservations(user.accessToken), [user.accessToken]);
   const payments = useAsync(() => api.listPayments(user.accessToken), [user.accessToken]);
-  // Which payments have a ticket used at the gate (such a payment cannot be returned), and a
-  // version bumped after a return so the ticket list shows the tickets VOID.
-  const tickets = useAsync(() => api.tickets(user.accessToken), [user.accessToken]);
+  // Which payments have a ticket used at the gate (such a payment cannot be returned), from the
+  // list the tickets section loads, and a version bumped after a return so it loads them again.
+  const tickets = useSavedTickets(user);
   const [ticketsVersion, setTicketsVersion] = useState(0);
   const [refund, setRefund] = useState<Refund | null>(null);
   const onRefunded = (done: Refund) => {
@@ -48,10 +48,9 @@ function MyTickets({ user }: { user: User }) {
     void payments.reload();
     void reservations.reload();
     void balance.reload();
-    void tickets.reload();
   };
   const used = (paymentId: string) =>
-    tickets.data?.some((ticket) => ticket.paymentId === paymentId && ticket.status === 'USED') ?? false;
+    tickets?.tickets.some((ticket) => ticket.paymentId === paymentId && ticket.status === 'USED') ?? false;
   const titleOf = (concertId: string) => findConcert(concerts.data, concertId)?.title ?? '';
 
   const line = (r: Pick<Reservation, 'concertId' | 'date'>, seats: Place[], amount: number) =>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Refund } from '../api';
 import { ErrorNotice } from '../components/error-notice';
 import { RefundDone, ReturnTicket } from '../components/tickets/return-ticket';
+import { useSavedTickets } from '../components/tickets/ticket-list';
 import { recoveryActions } from '../errors';
 import { useAsync } from '../hooks/use-async';
 import { findConcert, useConcerts } from '../hooks/use-concerts';
@@ -23,6 +24,8 @@ export function ReceiptPage({ paymentId }: { paymentId: string }) {
   const concerts = useConcerts();
   const paid = payment.data;
   const [refund, setRefund] = useState<Refund | null>(null);
+  // A ticket of it used at the gate, as "my tickets" last saw (the server refuses such a return anyway).
+  const saved = useSavedTickets(user ?? { userId: '', accessToken: '' });
   const concert = paid ? findConcert(concerts.data, paid.concertId) : undefined;
 
   return (
@@ -75,6 +78,7 @@ export function ReceiptPage({ paymentId }: { paymentId: string }) {
             <ReturnTicket
               accessToken={user.accessToken}
               payment={paid}
+              used={saved?.tickets.some((t) => t.paymentId === paid.paymentId && t.status === 'USED')}
               onRefunded={(done) => {
                 setRefund(done);
                 forgetPayment(paid.paymentId);

@@ -8,7 +8,7 @@ import { type Store, storedValue, useStore } from '../../store';
 import { ErrorNotice } from '../error-notice';
 
 /** The last ticket list this browser saw, with when: what the page shows with no connection. */
-interface SavedTickets {
+export interface SavedTickets {
   at: string;
   tickets: Ticket[];
 }
@@ -23,6 +23,11 @@ function savedTickets(userId: string): Store<SavedTickets | null> {
     saved.set(userId, store);
   }
   return store;
+}
+
+/** The tickets last loaded for this buyer (what "my tickets" shows), or null before the first load. */
+export function useSavedTickets(user: User): SavedTickets | null {
+  return useStore(savedTickets(user.userId));
 }
 
 /**
