@@ -46,6 +46,7 @@ import { holdContended } from './scenarios/hold-contended.js';
 import { holdSpread } from './scenarios/hold-spread.js';
 import { join as joinScenario } from './scenarios/join.js';
 import { line } from './scenarios/line.js';
+import { overload } from './scenarios/overload.js';
 import { pay } from './scenarios/pay.js';
 import { poll } from './scenarios/poll.js';
 import { rush } from './scenarios/rush.js';
@@ -84,6 +85,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'seatmap-sections': seatmapSections,
   charge,
   join: joinScenario,
+  overload,
   rush,
   stadium,
   line,
