@@ -1,3 +1,4 @@
+import { LinePicture } from './line-picture.js';
 import { complete, flat, Line } from './memory-line.js';
 import type { MemoryLineAccess, PrequeueLine } from './prequeue-line.js';
 import { admissionBudget } from './queue-rules.js';
@@ -136,6 +137,35 @@ export class MemoryQueueStore implements QueueStore {
     for (const { ticket, owner } of tickets)
       views.push(await this.view(concertId, ticket, now, touch, owner));
     return views;
+  }
+
+  /** Built whole from the line each time: in process there is no round trip to spare. */
+  async picture(concertId: string, now: number): Promise<LinePicture | undefined> {
+    const line = this.lines.get(concertId);
+    if (!line) return undefined;
+    const headSlot = line.waiting.first() ?? line.lastSlot + 1;
+    const fromByte = headSlot >> 3;
+    const bytes = new Uint8Array(Math.max(0, (line.lastSlot >> 3) - fromByte + 1));
+    for (let slot = line.waiting.first(); slot !== undefined; slot = line.waiting.next(slot)) {
+      const rel = slot - fromByte * 8;
+      bytes[rel >> 3]! |= 0x80 >> (rel & 7);
+    }
+    line.trimAdmissions(now);
+    return new LinePicture(
+      {
+        seq: line.ticketOf(line.lastSlot),
+        base: line.base,
+        firstTicket: line.ticketOf(0),
+        cut: 0,
+        head: line.ticketOf(headSlot),
+        fromByte,
+        bytes,
+        admissionsCount: line.admissions.length,
+        oldestAdmission: line.admissions[0] ?? null,
+        settings: { ...this.defaults, ...line.settings },
+      },
+      now,
+    );
   }
 
   async leave(concertId: string, ticket: number, _now: number, owner?: string): Promise<void> {

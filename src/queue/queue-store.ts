@@ -1,3 +1,4 @@
+import type { LinePicture } from './line-picture.js';
 import type { PrequeueLine } from './prequeue-line.js';
 
 /**
@@ -135,6 +136,14 @@ export interface QueueStore {
     now: number,
     touch: boolean,
   ): Promise<TicketView[]>;
+
+  /**
+   * The line's picture (line-picture.ts): enough to compute every WAITING ticket's exact
+   * position in process, in one call whatever the number of waiters. With `known`, the copy
+   * this instance holds, only what changed since is fetched. Undefined when the line has no
+   * counters (never joined, or its data was lost). Read-only: touches nobody.
+   */
+  picture(concertId: string, now: number, known?: LinePicture): Promise<LinePicture | undefined>;
 
   /**
    * The ticket leaves the line or gives back its active slot; it is EXPIRED from now on.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type RedisClient, waitForReplicas } from '../redis/connection.js';
 import { DEFAULT_PREFIX, lineKeys, markerKey, registryKey } from '../redis/keys.js';
 import { defineScripts, type ScriptArg, type ScriptFn, userMember } from '../redis/scripts.js';
+import { LinePicture } from './line-picture.js';
 import type { PrequeueLine, RedisLineAccess } from './prequeue-line.js';
 import {
   ADMISSION_RATE_WINDOW_MS,
@@ -194,6 +195,47 @@ export class RedisQueueStore implements QueueStore {
       ...tickets.flatMap(({ ticket, owner }) => [ticket, owner === undefined ? '' : userMember(owner)]),
     );
     return toArray(reply, 'viewMany').map((view) => decodeView(toArray(view, 'viewMany item'), 0));
+  }
+
+  async picture(concertId: string, now: number, known?: LinePicture): Promise<LinePicture | undefined> {
+    // The Buffer form of the command (ioredis defines one beside each script): `bits` is binary.
+    const pictureBuffer = (this.redis as unknown as Record<string, ScriptFn>).boQueuePictureBuffer!;
+    const raw = toArray(
+      await pictureBuffer.call(
+        this.redis,
+        ...this.lineKeyList(concertId),
+        now,
+        ADMISSION_SAMPLE_WINDOW_MS,
+        ...this.defaultArgs(),
+        known ? known.data.firstTicket : '',
+        known ? known.data.cut : 0,
+        known ? known.data.seq : 0,
+      ),
+      'picture',
+    );
+    if (raw.length === 0) return undefined;
+    const bits = raw[6] as Buffer;
+    const reply = raw.map((value) => (Buffer.isBuffer(value) ? value.toString('latin1') : value));
+    const seq = toInt(reply[0], 'seq');
+    const firstTicket = toInt(reply[2], 'seenBase');
+    const fromByte = toInt(reply[5], 'fromByte');
+    // `bits` may end before the byte of seq (tickets reserved but never placed): read as zeros.
+    const lastByte = Math.floor((seq - firstTicket) / 8);
+    const bytes = new Uint8Array(Math.max(0, lastByte - fromByte + 1, bits.length));
+    bytes.set(bits, 0);
+    const data = {
+      seq,
+      base: toInt(reply[1], 'base'),
+      firstTicket,
+      cut: toInt(reply[3], 'cut'),
+      head: toInt(reply[4], 'head'),
+      fromByte,
+      bytes,
+      admissionsCount: toInt(reply[7], 'admissions count'),
+      oldestAdmission: reply[8] === '' || reply[8] == null ? null : toInt(String(reply[8]), 'oldest'),
+      settings: decodeSettings(reply, 9),
+    };
+    return known ? known.merge(data, now) : new LinePicture(data, now);
   }
 
   async leave(concertId: string, ticket: number, _now: number, owner?: string): Promise<void> {

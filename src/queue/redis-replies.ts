@@ -40,7 +40,7 @@ export function decodeView(values: unknown[], offset: number): TicketView {
   };
 }
 
-/** join-9.lua's reply: per user, the ticket, created, started, then the view. */
+/** join-10.lua's reply: per user, the ticket, created, started, then the view. */
 export function decodeJoined(reply: unknown): JoinResult[] {
   return toArray(reply, 'joinMany').map((item) => {
     const values = toArray(item, 'joinMany item');
@@ -53,7 +53,7 @@ export function decodeJoined(reply: unknown): JoinResult[] {
   });
 }
 
-/** advance-9.lua's reply: admitted, settingsMissing, waiting, active, lost. */
+/** advance-10.lua's reply: admitted, settingsMissing, waiting, active, lost. */
 export function decodeAdvance(reply: unknown): AdvanceResult {
   const values = toArray(reply, 'advance');
   return {

@@ -3,15 +3,16 @@ import { scriptDir } from '../redis/scripts.js';
 
 /** The line's Lua scripts (src/queue/lua/name-N.lua: N keys), as redis/scripts.ts loads them. */
 const SCRIPTS = {
-  join: 9,
-  view: 9,
-  'view-many': 9,
-  leave: 9,
-  advance: 9,
+  join: 10,
+  view: 10,
+  'view-many': 10,
+  leave: 10,
+  advance: 10,
   counts: 2,
   'update-settings': 1,
   register: 1,
   unregister: 1,
+  picture: 10,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 
@@ -23,6 +24,6 @@ export const LINE_SCRIPTS = {
   dir: LUA_DIR,
   includes: join(LUA_DIR, 'includes'),
   keys: SCRIPTS,
-  readOnly: ['counts'] as ScriptName[],
+  readOnly: ['counts', 'picture'] as ScriptName[],
   commandPrefix: 'boQueue',
 };

@@ -26,6 +26,7 @@ export function lineKeys(prefix: string, concertId: string) {
     admitted: `${base}admitted`,
     settings: `${base}settings`,
     seenBlocks: `${base}seenBlocks`,
+    bits: `${base}bits`,
   };
 }
 

@@ -8,7 +8,7 @@ const SCRIPT_KEYS = {
   'prequeue-view': 4,
   'prequeue-leave': 4,
   'prequeue-close': 5,
-  'prequeue-apply': 13,
+  'prequeue-apply': 14,
   'prequeue-count': 2,
 } as const;
 type Name = keyof typeof SCRIPT_KEYS;

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { LinePicture } from '../queue/line-picture.js';
 import type { PrequeueLine } from '../queue/prequeue-line.js';
 import type {
   AdvanceResult,
@@ -230,6 +231,14 @@ export class ScheduledQueueStore implements QueueStore {
   }
 
   /** The event streams' batched read: the same translation as `view`, one store call once drawn. */
+  /**
+   * The line's picture as the line keeps it: it speaks line tickets, so a pre-queued token's
+   * ticket must be mapped through the draw (as `view` does) before it is looked up in it.
+   */
+  picture(concertId: string, now: number, known?: LinePicture) {
+    return this.inner.picture(concertId, now, known);
+  }
+
   async viewMany(concertId: string, tickets: readonly TicketRef[], now: number, touch: boolean) {
     const phase = await this.phase(concertId, now);
     if (phase.kind !== 'OPEN') {

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { LinePicture } from '../../src/queue/line-picture.js';
 import type { QueueSettings, QueueStore, QueueTimings, TicketView } from '../../src/queue/queue-store.js';
 import type { StoreHarness } from './store-harness.js';
 
@@ -665,6 +667,101 @@ export function queueStoreContract(harness: StoreHarness): void {
           });
         },
       );
+    });
+    describe('the picture of the line', () => {
+      type Op =
+        | { kind: 'join'; users: number[] }
+        | { kind: 'leave'; pick: number }
+        | { kind: 'admit'; n: number }
+        | { kind: 'idle'; keep: number[] };
+      const op: fc.Arbitrary<Op> = fc.oneof(
+        {
+          weight: 5,
+          arbitrary: fc.record({
+            kind: fc.constant('join' as const),
+            users: fc.array(fc.nat(120), { minLength: 1, maxLength: 12 }),
+          }),
+        },
+        { weight: 2, arbitrary: fc.record({ kind: fc.constant('leave' as const), pick: fc.nat() }) },
+        {
+          weight: 1,
+          arbitrary: fc.record({ kind: fc.constant('admit' as const), n: fc.integer({ min: 1, max: 12 }) }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('idle' as const),
+            keep: fc.array(fc.nat(), { maxLength: 40 }),
+          }),
+        },
+      );
+      let run = 0;
+
+      it('when users join, leave, go idle and are admitted at random, then positions from the picture (fresh or refreshed, on another instance) are the rank-based ones', async () => {
+        const { store, peer } = await setup();
+        const idle = TIMINGS.idleTimeoutMs;
+        await fc.assert(
+          fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+            run++;
+            const concert = `c0ffee00-0000-4000-9000-${String(run).padStart(12, '0')}`;
+            await store.restoreSettings(concert, { ...DEFAULTS, paused: true });
+            let now = T0;
+            /** WAITING tickets in line order, as the store's answers say; every ticket ever issued. */
+            let waiting: number[] = [];
+            const issued: number[] = [];
+            let copy: LinePicture | undefined;
+            const check = async () => {
+              const fresh = await peer.picture(concert, now);
+              copy = await peer.picture(concert, now, copy);
+              for (const ticket of issued) {
+                // A status read with touch: nobody goes idle between the steps that mean it.
+                const view = await store.view(concert, ticket, now, true);
+                const rank = view.state === 'WAITING' ? view.position : undefined;
+                const model = waiting.indexOf(ticket);
+                expect(rank).toBe(model < 0 ? undefined : model + 1);
+                expect(fresh?.position(ticket)).toBe(rank);
+                expect(copy?.position(ticket)).toBe(rank);
+                if (view.state === 'WAITING') expect(fresh?.view(ticket, now)).toEqual(view);
+              }
+            };
+            for (const step of ops) {
+              now += 1;
+              if (step.kind === 'join') {
+                // One batch, as the joins of one turn of an instance's event loop arrive.
+                const users = step.users.map((u) => `user-${u}`);
+                for (const joined of await store.joinMany(concert, users, now)) {
+                  if (joined.created && !issued.includes(joined.ticket)) {
+                    issued.push(joined.ticket);
+                    waiting.push(joined.ticket);
+                  }
+                }
+              } else if (step.kind === 'leave' && issued.length > 0) {
+                const ticket = issued[step.pick % issued.length]!;
+                await store.leave(concert, ticket, now);
+                waiting = waiting.filter((w) => w !== ticket);
+              } else if (step.kind === 'admit') {
+                await store.updateSettings(concert, { paused: false, admitPerSecond: step.n });
+                now += SECOND + 1;
+                const admitted = await advance(store, now, concert);
+                await store.updateSettings(concert, { paused: true });
+                waiting = waiting.slice(admitted);
+              } else if (step.kind === 'idle') {
+                // Those kept show a sign of life half-way; the others go silent past the timeout
+                // and the next admission step (paused: it only sweeps) drops them.
+                now += Math.ceil(idle * 0.6);
+                const kept = new Set(step.keep.map((i) => waiting[i % Math.max(1, waiting.length)]));
+                for (const ticket of kept)
+                  if (ticket !== undefined) await store.view(concert, ticket, now, true);
+                now += Math.ceil(idle * 0.6);
+                await advance(store, now, concert);
+                waiting = waiting.filter((w) => kept.has(w));
+              }
+              await check();
+            }
+          }),
+          { numRuns: 40 },
+        );
+      });
     });
   });
 }

@@ -15,6 +15,11 @@
     seenBlocks ZSET block -> ms              per block of 64 slots, a lower bound of its
                                              waiters' last signs of life: what the idle sweep
                                              looks into (see includes/sweep-idle.lua)
+    bits      STRING 1 bit per slot            1 = the slot's ticket is WAITING (SETBIT offset =
+                                             slot, as `seen`): the line's picture that
+                                             instances copy to compute positions in process
+                                             (see picture-10.lua); meta.cut counts the
+                                             changes a copy cannot infer from head and seq
 
   One sorted-set entry per waiter plus six bytes (and a 64th of a block entry): a waiting user
   costs ~135 bytes of Redis at a million (the member is the user id, 16 bytes for a UUID, so no
@@ -31,6 +36,7 @@ local function lineKeys(first)
     admitted = KEYS[first + 6],
     settings = KEYS[first + 7],
     seenBlocks = KEYS[first + 8],
+    bits = KEYS[first + 9],
   }
 end
 

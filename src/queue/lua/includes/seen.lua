@@ -20,11 +20,35 @@ local function seenAt(k, meta, ticket)
   return high * TWO_32 + low
 end
 
-local function setSeen(k, meta, ticket, ms)
+--[[
+  Writes the last sign of life (0: the ticket no longer waits) and keeps the picture's bit in
+  step (`bits`, see keys.lua). An instance's copy of the picture is refreshed by head (lowest
+  waiting ticket) and by the bytes past the last ticket it saw, so only the changes those miss
+  bump meta.cut and make copies fetch it whole: a waiter leaving from behind someone (a leave,
+  an idle drop in the middle), or a waiter placed anywhere but at the tail (`tail`: a join's
+  brand-new ticket; the pre-queue's draw fills reserved tickets, so it is not). Departures from
+  the front (admissions, the head leaving) only move the head: O(log n) per departure.
+]]
+local function setSeenAt(k, meta, ticket, ms, tail)
   local slot = tonumber(ticket) - meta.seenBase
   if slot >= 0 then
     redis.call('SETRANGE', k.seen, slot * SEEN_BYTES, struct.pack('>I2I4', math.floor(ms / TWO_32), ms % TWO_32))
+    if ms > 0 then
+      if redis.call('SETBIT', k.bits, slot, 1) == 0 and not tail then
+        redis.call('HINCRBY', k.meta, 'cut', 1)
+      end
+    elseif redis.call('SETBIT', k.bits, slot, 0) == 1 then
+      -- Callers take the ticket out of `waiting` first: someone still ahead of it means a hole.
+      local first = redis.call('ZRANGE', k.waiting, 0, 0, 'WITHSCORES')[2]
+      if first and tonumber(first) < tonumber(ticket) then
+        redis.call('HINCRBY', k.meta, 'cut', 1)
+      end
+    end
   end
+end
+
+local function setSeen(k, meta, ticket, ms)
+  setSeenAt(k, meta, ticket, ms, false)
 end
 
 -- A new WAITING ticket: its block's lower bound comes down to `ms` if above (or is created).

@@ -3,7 +3,7 @@
   Leaving an unknown or already removed ticket does nothing.
 
   Input:
-    KEYS[1..9]  the line's keys (see includes/keys.lua)
+    KEYS[1..10]  the line's keys (see includes/keys.lua)
 
     ARGV[1]  ticket
     ARGV[2]  owner: the ticket's user (member), or '' not to check (another user's ticket is left alone)

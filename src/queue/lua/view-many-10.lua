@@ -1,10 +1,10 @@
 --[[
-  view-9.lua for many tickets of one line at once: what the event streams of one instance
+  view-10.lua for many tickets of one line at once: what the event streams of one instance
   read once per period, instead of one call per stream. Each ticket is judged exactly as
-  view-9.lua judges it (lapsed and idle tickets removed, WAITING ones marked seen with touch).
+  view-10.lua judges it (lapsed and idle tickets removed, WAITING ones marked seen with touch).
 
   Input:
-    KEYS[1..9]  the line's keys (see includes/keys.lua)
+    KEYS[1..10]  the line's keys (see includes/keys.lua)
 
     ARGV[1]  now (ms since epoch, the caller's clock)
     ARGV[2]  touch (0/1)

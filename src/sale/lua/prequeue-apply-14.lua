@@ -11,7 +11,7 @@
     KEYS[2]  pre-users   HASH
     KEYS[3]  pre-owners  HASH  ticket -> user member (a UUID's 16 bytes, as join stores it)
     KEYS[4]  pre-seen    ZSET
-    KEYS[5..13]  the line's keys (see src/queue/lua/includes/keys.lua)
+    KEYS[5..14]  the line's keys (see src/queue/lua/includes/keys.lua)
 
     ARGV[1]  now (ms)
     ARGV[2…] the frozen pre-queue tickets in drawn order
@@ -42,7 +42,7 @@ if n > 0 and meta.seenBase > base + 1 then
   if redis.call('ZCARD', k.waiting) > 0 then
     return redis.error_reply('the line moved past the reserved draw while people wait')
   end
-  redis.call('DEL', k.seen, k.seenBlocks)
+  redis.call('DEL', k.seen, k.seenBlocks, k.bits)
   redis.call('HSET', k.meta, 'seenBase', ticketString(base + 1))
   meta = readMeta(k)
 end

@@ -5,7 +5,7 @@
   a lapsed or idle ticket is dropped and a new one issued. The same user twice gets the same ticket twice.
 
   Input:
-    KEYS[1..9]  the line's keys (see includes/keys.lua)
+    KEYS[1..10]  the line's keys (see includes/keys.lua)
 
     ARGV[1]  now (ms since epoch, the caller's clock)
     ARGV[2]  idleTimeoutMs
@@ -69,7 +69,7 @@ local function joinOne(k, user, now, idleTimeoutMs, sampleWindowMs, d)
 
   local ticket = ticketString(redis.call('HINCRBY', k.meta, 'seq', 1))
   redis.call('ZADD', k.waiting, ticket, user)
-  setSeen(k, meta, ticket, now)
+  setSeenAt(k, meta, ticket, now, true)
   noteNewSeen(k, meta, ticket, now)
   return reply(ticket, 1, waitingView(k, user, now, sampleWindowMs, d[1], d[2], d[3]))
 end

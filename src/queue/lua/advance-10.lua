@@ -12,7 +12,7 @@
   reads EXPIRED.
 
   Input:
-    KEYS[1..9]  the line's keys (see includes/keys.lua)
+    KEYS[1..10]  the line's keys (see includes/keys.lua)
 
     ARGV[1]  now (ms since epoch, the caller's clock)
     ARGV[2]  activeTtlMs
@@ -56,7 +56,7 @@ local function done(admitted, settingsMissing)
   local waiting = redis.call('ZCARD', k.waiting)
   if waiting == 0 and meta.seenBase <= meta.seq then
     -- Nobody waits: the next ticket becomes slot 0, so `seen` never spans past lines.
-    redis.call('DEL', k.seen, k.seenBlocks)
+    redis.call('DEL', k.seen, k.seenBlocks, k.bits)
     redis.call('HSET', k.meta, 'seenBase', ticketString(meta.seq + 1))
   end
   return {admitted, settingsMissing, waiting, redis.call('ZCARD', k.active), 0}

@@ -3,7 +3,7 @@
   it from being dropped as idle. A lapsed ACTIVE or idle WAITING ticket is removed and EXPIRED.
 
   Input:
-    KEYS[1..9]  the line's keys (see includes/keys.lua)
+    KEYS[1..10]  the line's keys (see includes/keys.lua)
 
     ARGV[1]  ticket
     ARGV[2]  now (ms since epoch, the caller's clock)
