@@ -90,7 +90,7 @@ const CLIENT_TIMEOUT_MARGIN_MS = 250;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Thrown (as a 503) when too many requests already wait for a pooled connection. */
-export class PoolQueueFull extends Error {
+class PoolQueueFull extends Error {
   override name = 'PoolQueueFull';
   readonly code = 'POOL_QUEUE_FULL';
 }

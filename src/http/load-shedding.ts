@@ -18,7 +18,7 @@ import { sendProblem } from './error-handler.js';
  * (before the poll phase reads the next request), and the next request is shed for certain.
  * Shedding stops at the first tick that comes on time again.
  */
-export interface LoadSheddingOptions {
+interface LoadSheddingOptions {
   /** Lateness of the sampling timer beyond which requests are shed; 0: not checked. */
   maxEventLoopDelayMs: number;
   /** Heap used, in percent of V8's heap limit, beyond which requests are shed; 0: not checked. */

@@ -115,7 +115,7 @@ export async function waitForReplicas(
 }
 
 /** A command refused at once because Redis has stopped answering (503 UNAVAILABLE). */
-export class RedisUnresponsive extends Error {
+class RedisUnresponsive extends Error {
   override name = 'RedisUnresponsive';
   readonly code = 'REDIS_UNRESPONSIVE';
 }
