@@ -102,7 +102,17 @@ export const line: Scenario = async (ctx) => {
       const n = Math.min(FILL_CHUNK, count - done);
       if (redis) {
         const at = Date.now() + FILLER_SEEN_AHEAD_MS;
-        await redis.eval(fillScript, 4, line.meta, line.waiting, line.seen, line.seenBlocks, n, at);
+        await redis.eval(
+          fillScript,
+          5,
+          line.meta,
+          line.waiting,
+          line.seen,
+          line.seenBlocks,
+          line.bits,
+          n,
+          at,
+        );
       } else {
         await ctx.api.join(signedUsers(ctx.authSecret, n), concertId, 64);
       }
