@@ -164,7 +164,7 @@ export const MIN_WEBHOOK_SECRET_BYTES = 32;
  * CHALLENGE_COST default: the solver derives on average 3/4 of this many keys (the counter is
  * drawn from its upper half), about a second of a mid-range phone (README "Proof of work").
  */
-export const DEFAULT_CHALLENGE_COST = 5000;
+export const DEFAULT_CHALLENGE_COST = 10_000;
 /** Below this a challenge is no work at all; above it a phone would solve for minutes. */
 const CHALLENGE_COST_RANGE = [10, 1_000_000] as const;
 
