@@ -11,6 +11,8 @@ export interface paths {
         content: {
           'application/json': {
             name?: string;
+            /** @description solved GET /api/v1/challenge; needed when SIGNUP_CHALLENGE is on */
+            proof?: string;
           };
         };
       };
@@ -35,6 +37,12 @@ export interface paths {
           };
         };
         /** @description RFC 9457 problem details (application/problem+json) */
+        403: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
         429: {
           content: {
             'application/json': components['schemas']['Problem'];
@@ -54,6 +62,8 @@ export interface paths {
              * @description UUID
              */
             concertId: string;
+            /** @description solved GET /api/v1/challenge (base64 ALTCHA payload); needed while the concert asks */
+            proof?: string;
           };
         };
       };
@@ -114,6 +124,12 @@ export interface paths {
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         401: {
+          content: {
+            'application/json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details (application/problem+json) */
+        403: {
           content: {
             'application/json': components['schemas']['Problem'];
           };
@@ -255,6 +271,37 @@ export interface paths {
         503: {
           content: {
             'application/json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+  };
+  '/api/v1/challenge': {
+    /**
+     * A proof-of-work challenge (ALTCHA), valid 5 minutes
+     * @description Solve it (altcha-lib solveChallenge, or the altcha widget) and send base64(JSON {challenge, solution}) as "proof" when joining a line whose concert asks for it, or signing up when SIGNUP_CHALLENGE is on. Each challenge is accepted once.
+     */
+    get: {
+      responses: {
+        /** @description Default Response */
+        200: {
+          content: {
+            'application/json': {
+              parameters: {
+                algorithm: string;
+                nonce: string;
+                salt: string;
+                cost: number;
+                keyLength: number;
+                keyPrefix: string;
+                keySignature: string;
+                /** @description seconds since the epoch */
+                expiresAt: number;
+                [key: string]: unknown;
+              };
+              signature: string;
+              [key: string]: unknown;
+            };
           };
         };
       };
@@ -1372,6 +1419,8 @@ export interface paths {
               admitPerSecond: number;
               paused: boolean;
               saleOpensAt: string | null;
+              /** @description every join needs a proof of work */
+              challenge: boolean;
             };
           };
         };
@@ -1410,6 +1459,7 @@ export interface paths {
             admitPerSecond?: number;
             paused?: boolean;
             saleOpensAt?: string | null;
+            challenge?: boolean;
           };
         };
       };
@@ -1427,6 +1477,8 @@ export interface paths {
               admitPerSecond: number;
               paused: boolean;
               saleOpensAt: string | null;
+              /** @description every join needs a proof of work */
+              challenge: boolean;
             };
           };
         };
@@ -1474,6 +1526,8 @@ export interface paths {
               admitPerSecond: number;
               paused: boolean;
               saleOpensAt: string | null;
+              /** @description every join needs a proof of work */
+              challenge: boolean;
               /** @description admitted by this instance since it started */
               admittedTotal: number;
               seatsTotal: number;
@@ -2102,6 +2156,7 @@ export interface components {
         | 'QUEUE_TOKEN_EXPIRED'
         | 'QUEUE_TOKEN_FORBIDDEN'
         | 'QUEUE_NOT_ACTIVE'
+        | 'CHALLENGE_FAILED'
         | 'MALFORMED_REQUEST'
         | 'NOT_FOUND'
         | 'METHOD_NOT_ALLOWED'
