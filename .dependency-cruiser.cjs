@@ -23,6 +23,10 @@ const PUBLIC = [
   '^src/sale/sale-day\\.ts$',
   '^src/sale/sale-schedule\\.ts$',
   '^src/sale/prequeue-of\\.ts$',
+  // the proof of work at the door: joins and sign-up go through it, the console steers it
+  '^src/challenge/proof-of-work\\.ts$',
+  '^src/challenge/challenged-join\\.ts$',
+  '^src/challenge/challenge-settings\\.ts$',
   // ports: interfaces a feature implements or hands out for others
   '^src/queue/queue-store\\.ts$',
   '^src/queue/prequeue-line\\.ts$',
