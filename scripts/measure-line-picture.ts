@@ -50,7 +50,8 @@ const perWaiter = ((await usedMemory()) - before) / waiters;
 console.log(
   `Redis memory per waiter at ${waiters}: ${perWaiter.toFixed(1)} B (bits: ${await redis.strlen(k.bits)} B)`,
 );
-const middle = Number((await redis.zrange(k.waiting, waiters / 2, waiters / 2, 'WITHSCORES'))[1]);
+const half = String(Math.floor(waiters / 2));
+const middle = Number((await redis.zrange(k.waiting, half, half, 'WITHSCORES'))[1]);
 await perCall('view of one waiter (rank), touch', () => store.view(concert, middle, now, true));
 let copy = await store.picture(concert, now);
 await perCall('picture fetched whole', () => store.picture(concert, now), 50);
