@@ -6,6 +6,7 @@ import { ErrorNotice } from '../components/error-notice';
 import { recoveryActions } from '../errors';
 import { useConcerts } from '../hooks/use-concerts';
 import { useI18n } from '../i18n/i18n';
+import { href, paths } from '../router';
 import { adminKeyStore } from '../session';
 import { useStore } from '../store';
 
@@ -22,9 +23,14 @@ export function AdminPage() {
     <>
       <div class="title-row">
         <h1 tabIndex={-1}>{t('admin.title')}</h1>
-        <button type="button" class="quiet" onClick={() => adminKeyStore.set(null)}>
-          {t('admin.signOut')}
-        </button>
+        <p class="actions">
+          <a class="button quiet" href={href(paths.gate())}>
+            {t('gate.open')}
+          </a>
+          <button type="button" class="quiet" onClick={() => adminKeyStore.set(null)}>
+            {t('admin.signOut')}
+          </button>
+        </p>
       </div>
       <ErrorNotice
         error={concerts.error}
