@@ -214,7 +214,9 @@ async function openQueueStore(config: Readonly<Config>, redis: Redis | undefined
   const { timings, defaults } = queueOptions(config);
   if (!redis) return new MemoryQueueStore(timings, defaults);
   const { RedisQueueStore } = await import('./queue/redis-queue-store.js');
-  return new RedisQueueStore(redis, timings, defaults, { replicaWaitMs: config.redisReplicaWaitMs });
+  // WAIT must end before the command timeout would fail it (a 503 for a write that was made).
+  const replicaWaitMs = Math.min(config.redisReplicaWaitMs, Math.floor(config.redisCommandTimeoutMs / 2));
+  return new RedisQueueStore(redis, timings, defaults, { replicaWaitMs });
 }
 
 /**

@@ -62,6 +62,8 @@ export interface RedisQueueStoreOptions {
 }
 
 export const DEFAULT_MAX_BATCH = 1_000;
+/** After a WAIT no replica confirmed, how long a line's writes go unwaited (see replicated). */
+export const UNREPLICATED_PAUSE_MS = 5_000;
 /**
  * A join registers its line at least this often per instance, even behind other waiters (see
  * joinMany): the bound on how long a failed registration can leave a line unstepped.
@@ -72,8 +74,10 @@ export class RedisQueueStore implements QueueStore {
   private readonly prefix: string;
   private readonly maxBatch: number;
   private readonly replicaWaitMs: number;
-  /** Writes WAIT did not see reach a replica in time (replicaWaitMs). */
+  /** Writes not seen to reach a replica (WAIT unconfirmed in time, or not tried: see replicated). */
   unreplicatedWrites = 0;
+  /** Lines whose master had no replica confirm lately: no WAIT for them until then (performance.now()). */
+  private readonly unreplicatedUntil = new Map<string, number>();
   private readonly scripts: Record<ScriptName, ScriptFn>;
   private marker: string | undefined;
   private readonly lossLog: DataLosses = { count: 0, lastAt: null };
@@ -266,16 +270,32 @@ export class RedisQueueStore implements QueueStore {
   /**
    * WAIT 1 on the master of the concert's slot (replicaWaitMs > 0): every write this instance
    * made there so far is on a replica, which is the one promoted should that master die.
+   *
+   * A master with no replica in reach (the one just promoted, whose old master is dead; a
+   * replica restarting) would make every WAIT last the whole replicaWaitMs: after one goes
+   * unconfirmed, that line's writes are answered without waiting for UNREPLICATED_PAUSE_MS, then
+   * WAIT is tried again. Those writes are counted, and are as safe as asynchronous replication.
    */
   private async replicated(concertId: string): Promise<void> {
     if (this.replicaWaitMs <= 0) return;
+    const pausedUntil = this.unreplicatedUntil.get(concertId);
+    if (pausedUntil !== undefined && performance.now() < pausedUntil) {
+      this.unreplicatedWrites++;
+      return;
+    }
     const acked = await waitForReplicas(
       this.redis,
       lineKeys(this.prefix, concertId).meta,
       1,
       this.replicaWaitMs,
     );
-    if (acked < 1) this.unreplicatedWrites++;
+    if (acked >= 1) {
+      this.unreplicatedUntil.delete(concertId);
+      return;
+    }
+    this.unreplicatedWrites++;
+    if (this.unreplicatedUntil.size >= 1_000) this.unreplicatedUntil.clear();
+    this.unreplicatedUntil.set(concertId, performance.now() + UNREPLICATED_PAUSE_MS);
   }
 
   async counts(concertId: string, now: number): Promise<QueueCounts> {

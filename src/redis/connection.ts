@@ -62,6 +62,10 @@ export function connectRedis(
       retryDelayOnMoved: 0,
       redisOptions: {
         ...options,
+        // The single server's check-phase timer (failFastWhileUnresponsive) wraps one Redis;
+        // a Cluster's node connections are its own, so they keep ioredis's own timeout: a
+        // frozen master then costs a request a 503, never a wait as long as the freeze.
+        ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
         ...(username ? { username: decodeURIComponent(username) } : {}),
         ...(password ? { password: decodeURIComponent(password) } : {}),
         ...(url.startsWith('rediss:') ? { tls: {} } : {}),

@@ -42,7 +42,7 @@ import {
 requireServers('redis cluster failover');
 
 const NODE_TIMEOUT_MS = 1_000;
-const REPLICA_WAIT_MS = 500;
+const REPLICA_WAIT_MS = 100;
 const SETTINGS = {
   QUEUE_MAX_ACTIVE: 20,
   QUEUE_ADMIT_PER_SECOND: 100,
