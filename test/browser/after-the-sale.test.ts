@@ -264,6 +264,12 @@ describe.skipIf(!hasChromium)('after the sale in a real browser', () => {
       await page.getByLabel(ko['admin.key']).fill(ADMIN_KEY);
       await page.getByRole('button', { name: ko['admin.signIn'] }).click();
       const hall = page.locator(`section.console[data-concert-id="${DEMO_CONCERT_ID}"]`);
+      // The console links to the gate screen (for stewards' devices).
+      await page.getByRole('link', { name: ko['gate.open'] }).waitFor();
+      await shot(page, 'after-sale-09a-console-top-laptop');
+      await page.setViewportSize(PHONE);
+      await shot(page, 'after-sale-09b-console-top-phone');
+      await page.setViewportSize(LAPTOP);
       const cancel = hall.getByTestId('cancel-date');
       await cancel.getByLabel(ko['cancel.date']).selectOption(date);
       const submit = cancel.getByRole('button', { name: ko['cancel.submit'] });
