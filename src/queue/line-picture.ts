@@ -1,4 +1,20 @@
-import type { AdmissionSample, QueueSettings, TicketView } from './queue-store.js';
+/**
+ * The line's settings and a WAITING view as the queue store's types have them (queue-store.ts
+ * names this module in its interface, so this one spells them out rather than import them
+ * back); a WaitingView is a TicketView.
+ */
+interface PictureSettings {
+  maxActive: number;
+  admitPerSecond: number;
+  paused: boolean;
+}
+
+interface WaitingView {
+  state: 'WAITING';
+  position: number;
+  admissions: { count: number; spanMs: number };
+  settings: PictureSettings;
+}
 
 /**
  * A compact picture of one line, from which an instance computes any waiter's exact position
@@ -27,7 +43,7 @@ export interface PictureData {
   /** The admission sample as a WAITING view shows it: count, and the oldest (ms) or null. */
   admissionsCount: number;
   oldestAdmission: number | null;
-  settings: QueueSettings;
+  settings: PictureSettings;
 }
 
 const BLOCK_BYTES = 64;
@@ -93,11 +109,11 @@ export class LinePicture {
   }
 
   /** The WAITING view of a ticket the picture shows waiting, at `now`; else undefined. */
-  view(ticket: number, now: number): TicketView | undefined {
+  view(ticket: number, now: number): WaitingView | undefined {
     const position = this.position(ticket);
     if (position === undefined) return undefined;
     const { admissionsCount, oldestAdmission, settings } = this.data;
-    const admissions: AdmissionSample = {
+    const admissions = {
       count: admissionsCount,
       spanMs: oldestAdmission === null ? 0 : now - oldestAdmission,
     };

@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { LinePicture } from '../queue/line-picture.js';
 import type { PrequeueLine } from '../queue/prequeue-line.js';
 import type {
   AdvanceResult,
@@ -235,7 +234,7 @@ export class ScheduledQueueStore implements QueueStore {
    * The line's picture as the line keeps it: it speaks line tickets, so a pre-queued token's
    * ticket must be mapped through the draw (as `view` does) before it is looked up in it.
    */
-  picture(concertId: string, now: number, known?: LinePicture) {
+  picture(concertId: string, now: number, known?: Parameters<QueueStore['picture']>[2]) {
     return this.inner.picture(concertId, now, known);
   }
 
