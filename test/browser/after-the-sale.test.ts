@@ -238,6 +238,12 @@ describe.skipIf(!hasChromium)('after the sale in a real browser', () => {
       await holder.page.reload();
       await holder.page.locator('[data-testid="tickets"] li[data-status="USED"]').waitFor();
       await shot(holder.page, 'after-sale-08-ticket-used-phone');
+      // A payment whose ticket entered cannot be returned: the button stays, disabled, with the reason.
+      const payment = holder.page.locator(
+        `[data-testid="payments"] li[data-payment-id="${buyer.paymentId}"]`,
+      );
+      await payment.getByText(ko['refund.closedUsed']).waitFor();
+      expect(await payment.getByRole('button', { name: ko['refund.open'] }).isDisabled()).toBe(true);
       // The same page on a laptop, in English: the used ticket is marked in words too.
       await holder.page.setViewportSize(LAPTOP);
       await holder.page.getByRole('button', { name: ko['lang.switchLabel'] }).click();
