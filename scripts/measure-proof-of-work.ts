@@ -3,7 +3,8 @@
  * without a proof, what issuing a challenge costs, and how long the default CHALLENGE_COST takes
  * to solve in Node and in Chromium on this machine.
  *
- *   npx tsx scripts/measure-proof-of-work.ts [joins per round, default 300]
+ *   npx tsx scripts/measure-proof-of-work.ts [joins per round, default 300] [cpu|solve]
+ *   MEASURE_REDIS_URL=redis://127.0.0.1:6379 npx tsx scripts/measure-proof-of-work.ts 300 cpu
  *
  * CPU is process.cpuUsage() (user + system) around a batch, so the app's whole request path
  * (routing, validation, the queue store, serialisation) is in it; the embedded database and the
@@ -22,6 +23,8 @@ import { DEFAULT_CHALLENGE_COST, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { MemoryQueueStore } from '../src/queue/memory-queue-store.js';
 import { queueOptions } from '../src/queue/queue-options.js';
+import { RedisQueueStore } from '../src/queue/redis-queue-store.js';
+import { connectRedis } from '../src/redis/connection.js';
 import { systemClock } from '../src/shared/clock.js';
 
 const PER_ROUND = Number(process.argv[2] ?? 300);
@@ -76,10 +79,19 @@ async function joinsInApp() {
   });
   const database = await openDatabase({ url: undefined, dataDir: 'memory' });
   const { timings, defaults } = queueOptions(config);
+  // MEASURE_REDIS_URL: the line and the spent challenges in Redis, as several instances run them.
+  const redisUrl = process.env.MEASURE_REDIS_URL;
+  const redis = redisUrl ? connectRedis(redisUrl) : undefined;
+  // Commands are not queued while connecting (a down Redis answers 503 at once): wait for it.
+  if (redis) await new Promise((resolve) => redis.once('ready', resolve));
+  const prefix = `bo-measure-${randomBytes(4).toString('hex')}:`;
   const app = await buildApp({
     config,
     database,
-    queueStore: new MemoryQueueStore(timings, defaults),
+    queueStore: redis
+      ? new RedisQueueStore(redis, timings, defaults, { prefix })
+      : new MemoryQueueStore(timings, defaults),
+    ...(redis ? { redis, redisPrefix: prefix } : {}),
     secret: randomBytes(32),
     backgroundJobs: false,
     webRoot: null,
@@ -142,7 +154,14 @@ async function joinsInApp() {
   }
   await app.close();
   await database.close();
-  return { cpuUsPerJoinWithout: median(without), cpuUsPerVerifiedJoin: median(verified), without, verified };
+  redis?.disconnect();
+  return {
+    line: redis ? 'Redis' : 'in process',
+    cpuUsPerJoinWithout: median(without),
+    cpuUsPerVerifiedJoin: median(verified),
+    without,
+    verified,
+  };
 }
 
 /** The default cost as the server issues it, solved by altcha-lib in Node (native PBKDF2, one thread). */

@@ -19,7 +19,15 @@ export interface ChallengeJoins {
  */
 const REMEMBER_MS = 10 * 60_000;
 
+/** Concerts whose renewal time an instance keeps (a bound; forgetting one costs one PEXPIRE). */
+const MAX_RENEWALS_KEPT = 10_000;
+/** How often an instance renews a concert's expiry (every join would be one command more). */
+const RENEW_EVERY_MS = 60_000;
+
 export class RedisChallengeJoins implements ChallengeJoins {
+  /** When this instance last renewed each concert's expiry (monotonic ms). */
+  private readonly renewed = new Map<string, number>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -32,6 +40,16 @@ export class RedisChallengeJoins implements ChallengeJoins {
 
   async remember(concertId: string, userId: string, ticket: number): Promise<void> {
     const key = challengeJoinsKey(this.prefix, concertId);
+    // One command per join; the expiry is renewed once a minute per instance, so the hash still
+    // goes within REMEMBER_MS + RENEW_EVERY_MS of the line's latest join.
+    const now = performance.now();
+    const last = this.renewed.get(concertId);
+    if (last !== undefined && now - last < RENEW_EVERY_MS) {
+      await this.redis.hset(key, userId, String(ticket));
+      return;
+    }
+    this.renewed.set(concertId, now);
+    if (this.renewed.size > MAX_RENEWALS_KEPT) this.renewed.delete(this.renewed.keys().next().value!);
     await this.redis.multi().hset(key, userId, String(ticket)).pexpire(key, REMEMBER_MS).exec();
   }
 }
