@@ -2,12 +2,11 @@ import { createHmac, createPublicKey, timingSafeEqual, verify } from 'node:crypt
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Problem } from '../../harness/api-types.js';
 import { type Service, type ServiceMode, startService } from '../../harness/service.js';
 import { eventually } from '../../harness/wait.js';
-import type { ErrorCode } from '../../src/shared/errors.js';
 import type { SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
+import { e2eClient, type Reply, type User } from './client.js';
 
 /**
  * API.md after the sale, walked on the built server as walkthrough.test.ts walks the rest:
@@ -25,19 +24,6 @@ const FEE_PERCENT = 10;
 const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-
-interface Reply<T> {
-  status: number;
-  type: string;
-  body: T;
-  problem: Problem & Record<string, unknown>;
-  text: string;
-}
-
-interface User {
-  userId: string;
-  accessToken: string;
-}
 
 interface CallOptions {
   params?: Record<string, string | number>;
@@ -73,6 +59,7 @@ const dayFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).to
 describe.each(backends)('API.md after the sale on the built server, $name', { timeout }, (backend) => {
   let service: Service;
   let base: string;
+  const { send, expectProblem } = e2eClient(() => base);
   let receiver: Server;
   let answer = 500;
   const deliveries: Delivery[] = [];
@@ -129,35 +116,6 @@ describe.each(backends)('API.md after the sale on the built server, $name', { ti
       return encodeURIComponent(String(value));
     });
     return send(method.toUpperCase(), url + (options.query ?? ''), options);
-  }
-
-  async function send<T = unknown>(
-    method: string,
-    url: string,
-    options: CallOptions = {},
-  ): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.as) headers.authorization = `Bearer ${options.as.accessToken}`;
-    if (options.queueToken) headers['queue-token'] = options.queueToken;
-    const response = await fetch(base + url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const type = response.headers.get('content-type') ?? '';
-    const text = await response.text();
-    const body = type.includes('json') && text ? JSON.parse(text) : text;
-    return { status: response.status, type, body, problem: body, text };
-  }
-
-  function expectProblem(reply: Reply<unknown>, status: number, code: ErrorCode): void {
-    expect({ status: reply.status, code: reply.problem.code }, reply.text.slice(0, 300)).toEqual({
-      status,
-      code,
-    });
-    expect(reply.type).toContain('application/problem+json');
-    expect(reply.text).not.toMatch(/\bat .+\.(js|ts):\d+/);
   }
 
   const admin = { headers: { 'admin-key': ADMIN_KEY } };

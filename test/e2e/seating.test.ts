@@ -3,9 +3,8 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Service, type ServiceMode, startService } from '../../harness/service.js';
 import { eventually, sleep } from '../../harness/wait.js';
-import type { ErrorCode } from '../../src/shared/errors.js';
-import type { components } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
+import { e2eClient, type User } from './client.js';
 
 /**
  * A black-box walk through what API.md says of seating plans (issue 17), as walkthrough.test.ts
@@ -20,22 +19,6 @@ const ADMIN_KEY = 'e2e-seating-admin-key-0123';
 // lapse step waits for the expiry the server reported.
 const HOLD_TTL_SECONDS = 10;
 const MAX_HOLDS_PER_USER = 4;
-
-type Problem = components['schemas']['Problem'];
-
-interface Reply<T = any> {
-  status: number;
-  type: string;
-  body: T;
-  problem: Problem & Record<string, unknown>;
-  text: string;
-  headers: Headers;
-}
-
-interface User {
-  userId: string;
-  accessToken: string;
-}
 
 interface Hold {
   reservationId: string;
@@ -99,6 +82,7 @@ function expectedSeats() {
 describe.each(backends)('API.md seating plans on the built server, $name', { timeout }, (backend) => {
   let service: Service;
   let base: string;
+  const { send, expectProblem } = e2eClient(() => base);
 
   beforeAll(async () => {
     service = await startService({
@@ -118,26 +102,6 @@ describe.each(backends)('API.md seating plans on the built server, $name', { tim
     await service?.stop();
   });
 
-  async function send<T = any>(
-    method: string,
-    url: string,
-    options: { body?: unknown; as?: User; queueToken?: string; headers?: Record<string, string> } = {},
-  ): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.as) headers.authorization = `Bearer ${options.as.accessToken}`;
-    if (options.queueToken) headers['queue-token'] = options.queueToken;
-    const response = await fetch(base + url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const type = response.headers.get('content-type') ?? '';
-    const text = await response.text();
-    const body = type.includes('json') && text ? JSON.parse(text) : text;
-    return { status: response.status, type, body, problem: body, text, headers: response.headers };
-  }
-
   /** A GET whose bytes are read as they came over the wire (fetch would decode them). */
   function raw(url: string, headers: Record<string, string>) {
     return new Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }>(
@@ -154,15 +118,6 @@ describe.each(backends)('API.md seating plans on the built server, $name', { tim
         req.end();
       },
     );
-  }
-
-  function expectProblem(reply: Reply, status: number, code: ErrorCode): void {
-    expect({ status: reply.status, code: reply.problem.code }, reply.text.slice(0, 300)).toEqual({
-      status,
-      code,
-    });
-    expect(reply.type).toContain('application/problem+json');
-    expect(typeof reply.problem.detail).toBe('string');
   }
 
   const admin = { headers: { 'admin-key': ADMIN_KEY } };

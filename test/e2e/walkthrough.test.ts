@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Problem } from '../../harness/api-types.js';
 import { type Service, type ServiceMode, startService } from '../../harness/service.js';
 import { eventually, sleep } from '../../harness/wait.js';
-import type { ErrorCode } from '../../src/shared/errors.js';
 import type { SuccessBody as Ok, paths } from '../../web/src/api-types.gen.js';
 import { serverUrls } from '../helpers/backends.js';
+import { e2eClient, type Reply, type User } from './client.js';
 
 /**
  * A black-box walk through every flow and error code of API.md, against the real server built
@@ -20,20 +19,6 @@ const HOLD_TTL_SECONDS = 2;
 const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
-
-interface Reply<T> {
-  status: number;
-  type: string;
-  /** The success body; on an error status, read `problem`. */
-  body: T;
-  problem: Problem;
-  text: string;
-}
-
-interface User {
-  userId: string;
-  accessToken: string;
-}
 
 interface CallOptions {
   /** Values of the `{name}` segments of the path template. */
@@ -59,6 +44,7 @@ const timeout = 120_000;
 describe.each(backends)('API.md walkthrough on the built server, $name', { timeout }, (backend) => {
   let service: Service;
   let base: string;
+  const { send, expectProblem } = e2eClient(() => base);
 
   beforeAll(async () => {
     service = await startService({
@@ -91,36 +77,6 @@ describe.each(backends)('API.md walkthrough on the built server, $name', { timeo
       return encodeURIComponent(String(value));
     });
     return send(method.toUpperCase(), url, options);
-  }
-
-  /** Any request, typed or not (unknown routes, bad paths, the docs). */
-  async function send<T = unknown>(
-    method: string,
-    url: string,
-    options: CallOptions = {},
-  ): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.as) headers.authorization = `Bearer ${options.as.accessToken}`;
-    if (options.queueToken) headers['queue-token'] = options.queueToken;
-    const response = await fetch(base + url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const type = response.headers.get('content-type') ?? '';
-    const text = await response.text();
-    const body = type.includes('json') && text ? JSON.parse(text) : text;
-    return { status: response.status, type, body, problem: body, text };
-  }
-
-  function expectProblem(reply: Reply<unknown>, status: number, code: ErrorCode): void {
-    expect({ status: reply.status, code: reply.problem.code }, reply.text.slice(0, 300)).toEqual({
-      status,
-      code,
-    });
-    expect(reply.type).toContain('application/problem+json');
-    expect(reply.text).not.toMatch(/\bat .+\.(js|ts):\d+/); // no stack trace
   }
 
   const admin = { headers: { 'admin-key': ADMIN_KEY } };
