@@ -85,6 +85,7 @@ describe.each(backends)('admin and operations on $name', (backend) => {
       admitPerSecond: 5,
       paused: false,
       saleOpensAt: null,
+      challenge: false,
     });
     const paused = await s.call('PATCH', url, { headers: admin, body: { paused: true, maxActive: 3 } });
     expect(paused.body).toMatchObject({ paused: true, maxActive: 3, admitPerSecond: 5 });
