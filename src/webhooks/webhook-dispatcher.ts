@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../shared/clock.js';
 import { PeriodicJob } from '../shared/periodic-job.js';
-import { signatureOf } from './signature.js';
+import { SIGNATURE_HEADER, signatureOf } from './signature.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
 import type { ClaimedEvent, WebhookStore } from './webhook-store.js';
 
@@ -198,7 +198,7 @@ export class WebhookDispatcher {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'boxoffice-webhooks',
-          'boxoffice-signature': signatureOf(this.settings.secret, t, body),
+          [SIGNATURE_HEADER]: signatureOf(this.settings.secret, t, body),
         },
         body,
         // A redirect is not a delivery: only the configured URL's own 2xx counts.

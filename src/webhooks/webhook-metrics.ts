@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { WebhookCounts } from './webhook-store.js';
 
-export type AttemptOutcome = 'delivered' | 'retry' | 'failed';
+type AttemptOutcome = 'delivered' | 'retry' | 'failed';
 
 /**
  * The outbox in Prometheus: the backlog (pending, failed, age of the oldest pending event),

@@ -1,12 +1,11 @@
 import { expect } from 'vitest';
+import type { Problem } from '../../harness/api-types.js';
 import type { ErrorCode } from '../../src/shared/errors.js';
-import type { components } from '../../web/src/api-types.gen.js';
 
 /**
  * How the contract suites talk to a built server: plain `fetch`, JSON in and out, and the one
  * check every refusal of API.md must pass (its status and code, problem+json, no stack trace).
  */
-export type Problem = components['schemas']['Problem'];
 
 export interface Reply<T = unknown> {
   status: number;
