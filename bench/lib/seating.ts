@@ -3,9 +3,6 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { CreatedConcert, NewConcert } from '../../harness/api-types.js';
 import type { Api } from './api.js';
 
-/** One section of a seating plan as the admin create takes it (API.md "Seating plans"). */
-type SectionPlan = NonNullable<NewConcert['seating']>[number];
-
 /** A section as the bench knows it once created: its seat numbers are first..last. */
 export interface PlannedSection {
   section: string;

@@ -1,8 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { WebhookCounts } from './webhook-store.js';
 
-type AttemptOutcome = 'delivered' | 'retry' | 'failed';
-
 /**
  * The outbox in Prometheus: the backlog (pending, failed, age of the oldest pending event),
  * read from the shared table at scrape time, so every instance reports the same numbers

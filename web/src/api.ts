@@ -10,7 +10,6 @@ export type QueueStatus = Ok<'/api/v1/queue/tokens', 'post'>;
 export type ShowDate = Ok<'/api/v1/concerts/{concertId}/dates', 'get'>[number];
 export type SeatMap = Ok<'/api/v1/concerts/{concertId}/dates/{date}/seats', 'get'>;
 export type Seat = SeatMap['seats'][number];
-type SeatStatus = Seat['status'];
 export type Reservation = Ok<'/api/v1/reservations/{reservationId}', 'get'>;
 export type Balance = Ok<'/api/v1/balance', 'get'>;
 export type Charge = Ok<'/api/v1/balance/charges', 'post'>;
@@ -34,7 +33,6 @@ export type WebhookEvent = Ok<'/api/v1/admin/webhooks', 'get'>['events'][number]
 
 /** A section of a show at a glance (GET …/dates/{date}/sections). */
 export type Section = Ok<'/api/v1/concerts/{concertId}/dates/{date}/sections', 'get'>[number];
-type PaidSeat = Payment['seats'][number];
 /** One section of a seating plan: its grade and price, seats in each row front first. */
 export type PlanSection = NonNullable<NewConcert['seating']>[number];
 /** Seats sold, held and left per section, for one date (the operator's view). */
