@@ -77,12 +77,22 @@ function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-function probeOf(dir: string, pid: number): { heapUsed: number; lagP99Ms: number } {
+function probeOf(dir: string, pid: number): { heapFloor: number; lagP99Ms: number } {
   try {
     return JSON.parse(readFileSync(join(dir, `${pid}.json`), 'utf8'));
   } catch {
-    return { heapUsed: Number.NaN, lagP99Ms: Number.NaN };
+    return { heapFloor: Number.NaN, lagP99Ms: Number.NaN };
   }
+}
+
+/** What is left in Redis, by kind of key (the part after the concert's hash tag). */
+async function keyKinds(redis: Redis): Promise<Record<string, number>> {
+  const kinds: Record<string, number> = {};
+  for (const key of await redis.keys('*')) {
+    const kind = key.replace(/\{[^}]*\}/, '{…}');
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
 }
 
 async function redisUsed(redis: Redis): Promise<number> {
@@ -219,7 +229,7 @@ export const soak: Scenario = async (ctx) => {
     samples.push({
       at: (Date.now() - started) / 60_000,
       rssMb: pids.map(rssMb),
-      heapMb: probes.map((p) => p.heapUsed / 2 ** 20),
+      heapMb: probes.map((p) => p.heapFloor / 2 ** 20),
       lagP99Ms: probes.map((p) => p.lagP99Ms),
       fds: pids.map(openFds),
       pgConnections: Number(rows[0]!.n),
@@ -320,6 +330,8 @@ export const soak: Scenario = async (ctx) => {
       redisAfter = await redisDataset(redis);
     }
     const keysLeft = await redis.dbsize();
+    const kindsLeft = await keyKinds(redis);
+    ctx.progress(`soak: Redis keys left after the drain: ${JSON.stringify(kindsLeft)}`);
 
     // Slopes after warm-up (a quarter of the run, at most 5 minutes), each instance's own series,
     // judged on the samples taken at the rounds' ends: the same moment of each round, so what a
@@ -331,7 +343,11 @@ export const soak: Scenario = async (ctx) => {
     const series: { name: string; values: number[]; floor: number }[] = [];
     for (let i = 0; i < pids.length; i++) {
       series.push({ name: `instance ${i + 1} RSS MB`, values: steady.map((s) => s.rssMb[i]!), floor: 0 });
-      series.push({ name: `instance ${i + 1} heap MB`, values: steady.map((s) => s.heapMb[i]!), floor: 0 });
+      series.push({
+        name: `instance ${i + 1} heap floor MB`,
+        values: steady.map((s) => s.heapMb[i]!),
+        floor: 0,
+      });
       series.push({
         name: `instance ${i + 1} event-loop lag p99 ms`,
         values: steady.map((s) => s.lagP99Ms[i]!),
@@ -443,6 +459,7 @@ export const soak: Scenario = async (ctx) => {
         warmupMinutes: warmup,
         redisDatasetBaselineBytes: redisBaseline,
         redisDatasetAfterDrainBytes: redisAfter,
+        redisKeysLeft: kindsLeft,
         slopes,
         samples: samples.map((s) => ({
           min: Number(s.at.toFixed(2)),
