@@ -63,7 +63,7 @@ export interface RedisQueueStoreOptions {
 
 export const DEFAULT_MAX_BATCH = 1_000;
 /** After a WAIT no replica confirmed, how long a line's writes go unwaited (see replicated). */
-export const UNREPLICATED_PAUSE_MS = 5_000;
+const UNREPLICATED_PAUSE_MS = 5_000;
 /**
  * A join registers its line at least this often per instance, even behind other waiters (see
  * joinMany): the bound on how long a failed registration can leave a line unstepped.
