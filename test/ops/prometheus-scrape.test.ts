@@ -251,6 +251,8 @@ describe('Prometheus and Grafana', () => {
         'BoxofficeLineNotMoving',
         'BoxofficeSlowHolds',
         'BoxofficeSlowPayments',
+        'BoxofficeWebhookBacklogGrowing',
+        'BoxofficeWebhookFailed',
       ]);
       await eventually('rules evaluated', async () => {
         const now = (await (await fetch(`${api}/api/v1/rules`)).json()) as typeof rules;

@@ -141,7 +141,7 @@ describe.skipIf(skip)('after a payment commits', () => {
     expect((await store.counts(concert.concertId, Date.now())).active).toBe(1);
 
     let cut = false;
-    pg.arm('pay_reservation(', async () => {
+    pg.arm('pay_reservations(', async () => {
       await redisProxy.cut();
       cut = true;
     });
