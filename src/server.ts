@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       const seeded = await persist('PostgreSQL (demo seed)', () =>
         seedDemo(new ConcertsService(database.db), clock.now()),
       );
-      if (seeded) log.info('created the demo concert');
+      if (seeded) log.info('created the demo concerts (the hall and the arena)');
     }
 
     const app = await buildApp({

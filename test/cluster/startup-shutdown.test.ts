@@ -6,7 +6,7 @@ import { buildServer, Cluster, createScratchDatabase, probe } from '../../harnes
 import { ClusterClient } from '../../harness/http.js';
 import { PostgresServer, RedisServer } from '../../harness/stores.js';
 import { eventually } from '../../harness/wait.js';
-import { DEMO_CONCERT_ID } from '../../src/concerts/demo-seed.js';
+import { DEMO_ARENA_ID, DEMO_CONCERT_ID } from '../../src/concerts/demo-seed.js';
 import {
   adminUrl,
   expectCleanSale,
@@ -158,14 +158,15 @@ describe.skipIf(!serversReady)('start-up and shutdown under faults', () => {
         SELECT (SELECT count(*)::int FROM concerts) AS concerts,
                (SELECT count(*)::int FROM shows) AS shows,
                (SELECT count(*)::int FROM seats) AS seats`);
-      expect(rows[0]).toEqual({ concerts: 1, shows: 3, seats: 150 });
+      // The seeds' hall (3 × 50 seats) and the arena (3 × 3,360), each written once.
+      expect(rows[0]).toEqual({ concerts: 2, shows: 6, seats: 150 + 3 * 3_360 });
     } finally {
       await client.end();
     }
     const listed = (await (await fetch(`${cluster.urls[2]}/api/v1/concerts`)).json()) as {
       concertId: string;
     }[];
-    expect(listed.map((c) => c.concertId)).toEqual([DEMO_CONCERT_ID]);
+    expect(listed.map((c) => c.concertId)).toEqual([DEMO_CONCERT_ID, DEMO_ARENA_ID]);
   }, 90_000);
 
   it('when SIGTERM arrives mid-rush, then every accepted request is answered and later ones get 503', async () => {
