@@ -55,7 +55,13 @@ describe.skipIf(!hasChromium)('proof of work in the browser', () => {
         await expect.poll(() => joins.some((j) => j.proof && j.status === 201)).toBe(true);
         expect(joins.filter((j) => j.status === 201 || j.status === 200)).toHaveLength(1);
         if (reads) expect(joins).toEqual([{ proof: true, status: 201 }]);
-        else expect(joins[0]).toEqual({ proof: false, status: 403 });
+        // The impatient buyer's first press may come before or after the solve ends (the machine
+        // decides, not the code): without a proof it is refused, with one it gets in; either way
+        // the buyer ends up in line exactly once, with a proof.
+        else
+          expect(joins[0]).toEqual(
+            joins[0]!.proof ? { proof: true, status: 201 } : { proof: false, status: 403 },
+          );
 
         const solve = await buyer.page.evaluate(() => {
           const starts = performance.getEntriesByName('pow-solve-start').map((e) => e.startTime);
